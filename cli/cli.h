@@ -1,0 +1,38 @@
+/*
+ * cli.h - what the subcommands of ipckit share.  The CLI is a thin layer over
+ * the public API: it includes only ipckit.h (and libc), never src/.
+ *
+ * Exit status: 0 success, 1 a runtime failure, 2 bad usage.  Errors are one
+ * line on stderr: "ipckit CMD: what failed: ENAME (text)".
+ */
+#ifndef IPCKIT_CLI_H
+#define IPCKIT_CLI_H
+
+#include "ipckit.h"
+#include <stdbool.h>
+#include <stdio.h>
+
+struct cli_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);  /* argv[0] is the command name */
+	const char *help;                   /* one line */
+};
+
+/* Every subcommand, in cli/<name>.c. */
+int cmd_help(int argc, char **argv);
+
+extern const struct cli_cmd cli_cmds[];
+extern const char *cli_prog;   /* "ipckit CMD" for messages */
+
+/* "ipckit CMD: <what>: ENAME (text)" on stderr; returns 1. */
+int cli_err(int err, const char *what, ...) __attribute__((format(printf, 2, 3)));
+/* "ipckit CMD: <message>" and a pointer to --help on stderr; returns 2. */
+int cli_usage(const char *msg, ...) __attribute__((format(printf, 1, 2)));
+/* Parse a whole decimal (or 0x) integer in [lo, hi]; false if it is not one. */
+bool cli_int(const char *s, long long lo, long long hi, long long *out);
+/* Write s as a JSON string literal with quotes and escapes. */
+void cli_json_str(FILE *f, const char *s);
+/* true if argv[i] is -h or --help. */
+bool cli_is_help(const char *arg);
+
+#endif

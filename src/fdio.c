@@ -1,0 +1,484 @@
+/*
+ * fdio.c - whole messages over a file descriptor, for every scheme that is
+ * "a descriptor plus a framing rule": pipe, fifo, socketpair, unix*, tcp, udp.
+ *
+ *   FRAME_STREAM     u32 little-endian length, then the payload.  Reads go
+ *                    through a buffer so that small messages cost one read
+ *                    each batch; a message larger than the buffer is read
+ *                    straight into the caller's buffer.
+ *   FRAME_SEQPACKET  one tag byte then the payload, one record per message;
+ *                    the tag tells an empty message from the end of the peer.
+ *   FRAME_DGRAM      struct dgram_hdr (sequence number, tag), then payload.
+ *   FRAME_NONE       raw: bytes as they come, or one datagram per message.
+ *
+ * Descriptors are non-blocking; timeouts are poll deadlines.  A stream
+ * message is never delivered or sent in part: a send that ran out of time
+ * after its first byte keeps the rest and flushes it before anything else
+ * (the message is accepted), and a receive that ran out of time mid-message
+ * keeps what it has for the next call.
+ */
+#include "internal.h"
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define RX_CAP (64u << 10)
+
+struct dgram_hdr {
+	uint32_t seq;  /* per direction, from 0; a gap counts as a drop */
+	uint8_t tag;   /* TAG_* */
+	uint8_t pad[3];
+};
+
+int ipck__fd_init(ipck_chan *ch, int rfd, int wfd, enum frame_kind fk)
+{
+	ch->fd = rfd;
+	ch->wfd = wfd;
+	ch->frame = fk;
+	int r = ipck__set_nonblock(rfd, true);
+	if (!r && wfd != rfd)
+		r = ipck__set_nonblock(wfd, true);
+	if (r)
+		return r;
+	switch (fk) {
+	case FRAME_STREAM:    ch->max_msg = IPCK_STREAM_MAX; break;
+	case FRAME_SEQPACKET: ch->max_msg = IPCK_DGRAM_MAX - 1; break;
+	case FRAME_DGRAM:     ch->max_msg = IPCK_DGRAM_MAX - sizeof(struct dgram_hdr); break;
+	case FRAME_NONE:      ch->max_msg = IPCK_DGRAM_MAX; break;
+	}
+	if (fk == FRAME_STREAM) {
+		ch->rx.buf = malloc(RX_CAP);
+		if (!ch->rx.buf)
+			return -ENOMEM;
+		ch->rx.cap = RX_CAP;
+	}
+	return 0;
+}
+
+static ssize_t fd_writev(ipck_chan *ch, struct iovec *iov, int cnt)
+{
+	if (!ch->is_sock)
+		return ipck__write_nosig(ch->wfd, iov, cnt);
+	struct msghdr m = {.msg_iov = iov, .msg_iovlen = (size_t)cnt};
+	ssize_t n = sendmsg(ch->wfd, &m, MSG_NOSIGNAL);
+	return n < 0 ? -errno : n;
+}
+
+static int io_err(ipck_chan *ch, int e)
+{
+	if (e == -EPIPE || e == -ECONNRESET || e == -ECONNREFUSED || e == -ENOTCONN) {
+		ch->eof = true;
+		return e == -EPIPE ? -EPIPE : -ECONNRESET;
+	}
+	return e;
+}
+
+/* Skip n written bytes in iov. */
+static void iov_advance(struct iovec **iov, int *cnt, size_t n)
+{
+	while (*cnt && n >= (*iov)->iov_len) {
+		n -= (*iov)->iov_len;
+		(*iov)++;
+		(*cnt)--;
+	}
+	if (*cnt) {
+		(*iov)->iov_base = (char *)(*iov)->iov_base + n;
+		(*iov)->iov_len -= n;
+	}
+}
+
+/* Keep the unwritten rest of a stream message for the next call. */
+static int tx_keep(ipck_chan *ch, const struct iovec *iov, int cnt)
+{
+	size_t n = 0;
+	for (int i = 0; i < cnt; i++)
+		n += iov[i].iov_len;
+	unsigned char *b = malloc(n);
+	if (!b)
+		return -ENOMEM;
+	for (size_t off = 0, i = 0; i < (size_t)cnt; off += iov[i].iov_len, i++)
+		memcpy(b + off, iov[i].iov_base, iov[i].iov_len);
+	ch->tx = (struct txbuf){.buf = b, .len = n, .off = 0};
+	return 0;
+}
+
+/*
+ * Write all of iov.  Returns total, -ETIMEDOUT with nothing written, or an
+ * error.  A stream write that times out part-way keeps its rest (tx_keep)
+ * and counts as done.
+ */
+static ssize_t write_all(ipck_chan *ch, struct iovec *iov, int cnt, size_t total, deadline_t dl)
+{
+	size_t done = 0;
+	while (done < total) {
+		ssize_t n = fd_writev(ch, iov, cnt);
+		if (n >= 0) {
+			done += (size_t)n;
+			iov_advance(&iov, &cnt, (size_t)n);
+			continue;
+		}
+		if (n != -EAGAIN)
+			return io_err(ch, (int)n);
+		int r = ipck__wait_fd(ch, ch->wfd, POLLOUT, dl);
+		if (r == -ETIMEDOUT && done > 0)
+			return tx_keep(ch, iov, cnt) ?: (ssize_t)total;
+		if (r == -EPIPE)
+			return io_err(ch, -EPIPE);
+		if (r)
+			return r;
+	}
+	return (ssize_t)total;
+}
+
+static int tx_flush(ipck_chan *ch, deadline_t dl)
+{
+	struct txbuf t = ch->tx;
+	ch->tx = (struct txbuf){0};
+	struct iovec iov = {t.buf + t.off, t.len - t.off};
+	ssize_t r = write_all(ch, &iov, 1, iov.iov_len, dl);
+	if (r == -ETIMEDOUT) {   /* nothing more written: keep it as it was */
+		ch->tx = t;
+		return -ETIMEDOUT;
+	}
+	free(t.buf);
+	return r < 0 ? (int)r : 0;
+}
+
+ssize_t ipck__fd_send(ipck_chan *ch, const void *msg, size_t len, int timeout_ms)
+{
+	deadline_t dl = ipck__deadline(timeout_ms);
+	struct iovec iov[2];
+	unsigned char tag = TAG_DATA;
+	uint32_t hdr32;
+	struct dgram_hdr dh;
+	int cnt = 0;
+
+	if (ch->tx.buf) {
+		int r = tx_flush(ch, dl);
+		if (r)
+			return r;
+	}
+	switch (ch->frame) {
+	case FRAME_STREAM:
+		hdr32 = htole32((uint32_t)len);
+		iov[cnt++] = (struct iovec){&hdr32, 4};
+		break;
+	case FRAME_SEQPACKET:
+		iov[cnt++] = (struct iovec){&tag, 1};
+		break;
+	case FRAME_DGRAM:
+		dh = (struct dgram_hdr){.seq = htole32(ch->tx_seq), .tag = TAG_DATA};
+		iov[cnt++] = (struct iovec){&dh, sizeof(dh)};
+		break;
+	case FRAME_NONE:
+		break;
+	}
+	iov[cnt++] = (struct iovec){(void *)msg, len};
+	size_t total = len + (cnt == 2 ? iov[0].iov_len : 0);
+	ssize_t r = write_all(ch, iov, cnt, total, dl);
+	if (r < 0)
+		return r;
+	ch->tx_seq++;
+	return (ssize_t)len;
+}
+
+/* Send the goodbye of a datagram scheme so the peer sees -EPIPE; best effort. */
+void ipck__fd_bye(ipck_chan *ch)
+{
+	/* Connected streams and seqpackets end by themselves when the last copy
+	 * of the descriptor closes; a goodbye there could come from a copy left
+	 * in a forked process and end the channel too early. */
+	struct dgram_hdr dh = {.seq = htole32(ch->tx_seq), .tag = TAG_BYE};
+	struct iovec iov = {&dh, sizeof(dh)};
+	if (ch->frame == FRAME_DGRAM)
+		fd_writev(ch, &iov, 1);
+}
+
+/* ---- receiving ----------------------------------------------------------- */
+
+static size_t rx_avail(const struct rxbuf *rx)
+{
+	return rx->end - rx->start;
+}
+
+/* A whole message (or a bad header, which does not block either) is buffered. */
+static bool rx_complete(const ipck_chan *ch)
+{
+	const struct rxbuf *rx = &ch->rx;
+	size_t a = rx_avail(rx);
+	uint32_t l;
+	if (rx->have_hdr)
+		return a >= rx->hdr_len;
+	if (a < 4)
+		return false;
+	memcpy(&l, rx->buf + rx->start, 4);
+	l = le32toh(l);
+	return l > ch->max_msg || a - 4 >= l;
+}
+
+/* Read what the descriptor has into the buffer: > 0, 0 at EOF, or -errno. */
+static ssize_t rx_fill(ipck_chan *ch)
+{
+	struct rxbuf *rx = &ch->rx;
+	if (rx->start == rx->end) {
+		rx->start = rx->end = 0;
+	} else if (rx->end == rx->cap) {
+		memmove(rx->buf, rx->buf + rx->start, rx_avail(rx));
+		rx->end -= rx->start;
+		rx->start = 0;
+	}
+	for (;;) {
+		ssize_t n = read(ch->fd, rx->buf + rx->end, rx->cap - rx->end);
+		if (n >= 0) {
+			rx->end += (size_t)n;
+			return n;
+		}
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+/* Keep the first got bytes of a len-byte message for the next call. */
+static int rx_keep(ipck_chan *ch, const void *part, size_t got, size_t len)
+{
+	struct rxbuf *rx = &ch->rx;
+	if (rx->cap < len) {
+		unsigned char *b = realloc(rx->buf, len);
+		if (!b)
+			return -ENOMEM;
+		rx->buf = b;
+		rx->cap = len;
+	}
+	memcpy(rx->buf, part, got);
+	rx->start = 0;
+	rx->end = got;
+	return 0;
+}
+
+/* EAGAIN handling shared by the receive loops: 0 to try again, or the error. */
+static int rx_wait(ipck_chan *ch, deadline_t dl, bool *gone)
+{
+	if (*gone)
+		return io_err(ch, -EPIPE);
+	int r = ipck__wait_fd(ch, ch->fd, POLLIN, dl);
+	if (r == -EPIPE) {   /* the peer exited: read what it left, then fail */
+		*gone = true;
+		return 0;
+	}
+	return r;
+}
+
+/* A message larger than the buffer goes straight into the caller's buffer. */
+static ssize_t stream_recv_big(ipck_chan *ch, unsigned char *buf, size_t len, deadline_t dl)
+{
+	struct rxbuf *rx = &ch->rx;
+	size_t got = rx_avail(rx);
+	bool gone = false;
+	int e;
+
+	memcpy(buf, rx->buf + rx->start, got);
+	rx->start = rx->end = 0;
+	while (got < len) {
+		ssize_t n = read(ch->fd, buf + got, len - got);
+		if (n > 0) {
+			got += (size_t)n;
+			continue;
+		}
+		e = n == 0 ? -EPIPE : -errno;
+		if (e == -EINTR)
+			continue;
+		if (e == -EAGAIN && !(e = rx_wait(ch, dl, &gone)))
+			continue;
+		int k = rx_keep(ch, buf, got, len);
+		if (k)
+			return ch->err = k;
+		return io_err(ch, e);
+	}
+	rx->have_hdr = false;
+	return (ssize_t)len;
+}
+
+static ssize_t stream_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl)
+{
+	struct rxbuf *rx = &ch->rx;
+	bool gone = false;
+	for (;;) {
+		if (!rx->have_hdr && rx_avail(rx) >= 4) {
+			uint32_t l;
+			memcpy(&l, rx->buf + rx->start, 4);
+			l = le32toh(l);
+			if (l > ch->max_msg)
+				return ch->err = -EPROTO;   /* never allocate for a liar */
+			rx->start += 4;
+			rx->have_hdr = true;
+			rx->hdr_len = l;
+		}
+		if (rx->have_hdr) {
+			size_t len = rx->hdr_len;
+			if (len > cap) {
+				ch->next_size = (ssize_t)len;
+				return -EMSGSIZE;
+			}
+			if (rx_avail(rx) >= len) {
+				memcpy(buf, rx->buf + rx->start, len);
+				rx->start += len;
+				rx->have_hdr = false;
+				return (ssize_t)len;
+			}
+			if (len > rx->cap)
+				return stream_recv_big(ch, buf, len, dl);
+		}
+		ssize_t n = rx_fill(ch);
+		if (n > 0)
+			continue;
+		if (n == 0)   /* EOF; a torn last frame is dropped, never delivered */
+			return io_err(ch, -EPIPE);
+		if (n != -EAGAIN)
+			return io_err(ch, (int)n);
+		int r = rx_wait(ch, dl, &gone);
+		if (r)
+			return r;
+	}
+}
+
+/* Raw stream: whatever bytes are there, up to cap, as one message. */
+static ssize_t raw_stream_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl)
+{
+	bool gone = false;
+	for (;;) {
+		ssize_t n = read(ch->fd, buf, cap);
+		if (n > 0 || (n == 0 && cap == 0))
+			return n;
+		if (n == 0)
+			return io_err(ch, -EPIPE);
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return io_err(ch, -errno);
+		int r = rx_wait(ch, dl, &gone);
+		if (r)
+			return r;
+	}
+}
+
+static size_t hdr_size(enum frame_kind fk)
+{
+	return fk == FRAME_SEQPACKET ? 1 : fk == FRAME_DGRAM ? sizeof(struct dgram_hdr) : 0;
+}
+
+/* Peek at the next record: 1 when it is a data message too large for cap. */
+static int rec_too_big(ipck_chan *ch, size_t cap)
+{
+	struct dgram_hdr h = {0};
+	size_t hl = hdr_size(ch->frame);
+	ssize_t n = recv(ch->fd, &h, hl, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+	if (n < (ssize_t)hl || (size_t)n - hl <= cap)
+		return 0;
+	uint8_t tag = ch->frame == FRAME_SEQPACKET ? *(uint8_t *)&h : h.tag;
+	if (hl && tag != TAG_DATA)
+		return 0;
+	ch->next_size = n - (ssize_t)hl;
+	return 1;
+}
+
+/* What a received record means: its length, -EAGAIN to skip it, or an error. */
+static ssize_t rec_check(ipck_chan *ch, const struct dgram_hdr *h, ssize_t n, int mflags)
+{
+	size_t hl = hdr_size(ch->frame);
+	if (mflags & MSG_TRUNC)
+		return ch->err = -EPROTO;   /* larger than max_msg: not one of ours */
+	if (!hl)
+		return n;
+	if (n == 0 && ch->frame == FRAME_SEQPACKET)
+		return io_err(ch, -EPIPE);   /* end of the connection */
+	if ((size_t)n < hl)
+		return ch->err = -EPROTO;
+	uint8_t tag = ch->frame == FRAME_SEQPACKET ? *(const uint8_t *)h : h->tag;
+	if (tag == TAG_BYE)
+		return io_err(ch, -EPIPE);
+	if (tag != TAG_DATA)
+		return ch->frame == FRAME_DGRAM ? -EAGAIN : (ch->err = -EPROTO);
+	if (ch->frame == FRAME_DGRAM) {
+		uint32_t seq = le32toh(h->seq);
+		if ((int32_t)(seq - ch->rx_seq) < 0)
+			return -EAGAIN;                    /* a duplicate */
+		ch->st.dropped += seq - ch->rx_seq;
+		ch->rx_seq = seq + 1;
+	}
+	return n - (ssize_t)hl;
+}
+
+static ssize_t rec_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl)
+{
+	struct dgram_hdr h;
+	bool gone = false;
+	if (ch->eof)
+		return -EPIPE;
+	for (;;) {
+		if (cap < ch->max_msg && rec_too_big(ch, cap))
+			return -EMSGSIZE;
+		size_t hl = hdr_size(ch->frame);
+		struct iovec iov[2] = {{&h, hl}, {buf, cap}};
+		struct msghdr m = {.msg_iov = hl ? iov : iov + 1, .msg_iovlen = hl ? 2 : 1};
+		ssize_t n = recvmsg(ch->fd, &m, MSG_DONTWAIT);
+		if (n >= 0) {
+			n = rec_check(ch, &h, n, m.msg_flags);
+			if (n != -EAGAIN)
+				return n;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return io_err(ch, -errno);
+		int r = rx_wait(ch, dl, &gone);
+		if (r)
+			return r;
+	}
+}
+
+ssize_t ipck__fd_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
+{
+	deadline_t dl = ipck__deadline(timeout_ms);
+	ssize_t n;
+	if (ch->frame == FRAME_STREAM) {
+		n = stream_recv(ch, buf, cap, dl);
+		ipck__poll_mark(ch, rx_complete(ch));
+	} else if (ch->frame == FRAME_NONE && ch->is_bytes) {
+		n = raw_stream_recv(ch, buf, cap, dl);
+	} else {
+		n = rec_recv(ch, buf, cap, dl);
+	}
+	return n;
+}
+
+int ipck__fd_pollfd(const ipck_chan *cch)
+{
+	ipck_chan *ch = (ipck_chan *)cch;   /* the pollset is made on demand */
+	if (ch->role == ROLE_LISTENER || (ch->frame != FRAME_STREAM && ch->peer_fd < 0))
+		return ch->fd;
+	int r = ipck__pollset(ch, ch->fd);
+	if (r >= 0 && ch->frame == FRAME_STREAM)
+		ipck__poll_mark(ch, rx_complete(ch));
+	return r;
+}
+
+int ipck__fd_close(ipck_chan *ch)
+{
+	int r = 0;
+	if (ch->tx.buf) {
+		r = tx_flush(ch, ipck__deadline(1000));
+		free(ch->tx.buf);
+	}
+	if (!ch->eof && ch->wfd >= 0)
+		ipck__fd_bye(ch);
+	free(ch->rx.buf);
+	int r1 = ipck__close_fd(ch->fd);
+	int r2 = ch->wfd != ch->fd ? ipck__close_fd(ch->wfd) : 0;
+	ch->fd = ch->wfd = -1;
+	return r ? r : r1 ? r1 : r2;
+}

@@ -1,0 +1,224 @@
+/*
+ * internal.h - what the pieces of libipckit share.  Private: never installed.
+ *
+ * A channel is a struct ipck_chan holding the parsed URL, the scheme's
+ * operations table and the generic state every scheme uses (descriptors,
+ * framing buffers, the peer watch); a scheme's own state follows it in the
+ * same allocation (ipck__priv).  Every operation returns a count or a
+ * negative errno.
+ */
+#ifndef IPCK_INTERNAL_H
+#define IPCK_INTERNAL_H
+
+#include "ipckit.h"
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#define IPCK_API __attribute__((visibility("default")))
+
+/* ---- URL ---------------------------------------------------------------- */
+
+/* Options a scheme may accept; unknown or not accepted: -EINVAL. */
+enum {
+	OPT_MODE = 1u << 0,         /* mode=0660: permissions of created objects */
+	OPT_PEER_UID = 1u << 1,     /* peer_uid=N: accept this user's peer */
+	OPT_RAW = 1u << 2,          /* raw=1: one plain object, no framing */
+	OPT_MAXMSG = 1u << 3,       /* maxmsg=N: pmsg queue depth */
+	OPT_MSGSIZE = 1u << 4,      /* msgsize=N: pmsg message size */
+	OPT_TIMEOUT = 1u << 5,      /* timeout=MS: how long open waits for the listener */
+	OPT_CAPACITY = 1u << 6,     /* capacity=N: ring bytes per direction */
+	OPT_SPIN_US = 1u << 7,      /* spin_us=N: spin before sleeping */
+	OPT_MPMC = 1u << 8,         /* mpmc=1 */
+	OPT_MAILBOX = 1u << 9,      /* mailbox=1 */
+	OPT_BROADCAST = 1u << 10,   /* broadcast=1 */
+	OPT_DROP = 1u << 11,        /* drop=oldest */
+	OPT_FROM = 1u << 12,        /* from=start|saved */
+	OPT_KEEP = 1u << 13,        /* keep=1 */
+	OPT_PRIORITY = 1u << 14,    /* priority=N: pmsg send priority */
+};
+
+struct ipck_url {
+	const struct ipck_scheme *sc;
+	char addr[PATH_MAX];      /* after "scheme:", without the query */
+	unsigned set;             /* OPT_* bits given in the query */
+	unsigned mode;            /* default 0600 */
+	long long peer_uid;       /* -1: same user only */
+	bool raw;
+	long maxmsg, msgsize;     /* pmsg */
+	int timeout_ms;           /* rendezvous wait of a connecting open */
+	size_t capacity;
+	unsigned spin_us;
+	bool mpmc, mailbox, broadcast, drop_oldest, keep, from_start;
+	unsigned priority;
+};
+
+int ipck__url_parse(const char *url, struct ipck_url *u);
+
+/* ---- channels ----------------------------------------------------------- */
+
+enum chan_role { ROLE_LISTENER = 1, ROLE_SERVER, ROLE_CLIENT, ROLE_PAIR };
+
+/* Framing of descriptor schemes, carried out by fdio.c. */
+enum frame_kind {
+	FRAME_NONE = 0,  /* raw bytes or raw datagrams */
+	FRAME_STREAM,    /* u32 little-endian length, then the payload */
+	FRAME_SEQPACKET, /* one tag byte, then the payload, one record each */
+	FRAME_DGRAM,     /* struct dgram_hdr, then the payload, one datagram each */
+};
+
+/* Receive buffer of a stream scheme: bytes read but not yet delivered. */
+struct rxbuf {
+	unsigned char *buf;
+	size_t cap, start, end;
+	size_t want;       /* length of the message being assembled, when > 0 */
+	bool have_hdr;     /* the length header of the next message is consumed */
+	size_t hdr_len;    /* its length */
+};
+
+/* Send remainder of a stream message whose write outlived its timeout. */
+struct txbuf {
+	unsigned char *buf;
+	size_t len, off;
+};
+
+struct ipck_chan {
+	const struct ipck_scheme *sc;
+	struct ipck_url url;
+	enum chan_role role;
+	int err;             /* sticky failure: every later call returns it */
+	bool eof;            /* the peer said goodbye or its end closed */
+	int fd, wfd;         /* read / write descriptors (the same for sockets) */
+	enum frame_kind frame;
+	size_t max_msg;
+	pid_t peer_pid;
+	int peer_fd;         /* pidfd of the peer, or -1 */
+	ssize_t next_size;   /* after -EMSGSIZE, or -EAGAIN */
+	struct rxbuf rx;
+	struct txbuf tx;
+	uint32_t tx_seq, rx_seq;  /* FRAME_DGRAM sequence numbers */
+	struct ipck_stats st;
+	bool is_sock;        /* fd is a socket: send with MSG_NOSIGNAL */
+	bool is_bytes;       /* raw byte stream (FRAME_NONE on a pipe or stream socket) */
+	int poll_ep;         /* epoll set behind ipck_pollfd, or -1 */
+	int poll_ev;         /* eventfd in it: "a message is buffered here" */
+	bool poll_marked;    /* poll_ev is readable now */
+	unsigned char priv[] __attribute__((aligned(16)));
+};
+
+static inline void *ipck__priv(const ipck_chan *ch) { return (void *)ch->priv; }
+
+/* ---- schemes -------------------------------------------------------------- */
+
+/*
+ * One entry per scheme.  Slots return a count or a negative errno; the
+ * generic layer (chan.c) has already checked arguments, sizes and state, so
+ * a slot sees only valid calls on a live channel.
+ *   open:   set up ch from ch->url; IPCK_LISTEN in flags for a listener.
+ *           Blocks at most url.timeout_ms for a rendezvous.
+ *   accept: fill conn (already allocated, url copied) from listener.
+ *   pair:   fill a and b (ipck_pair).
+ *   send:   one whole message of len <= ch->max_msg, or nothing.
+ *   recv:   one whole message; -EMSGSIZE leaves it queued.
+ *   pollfd: the descriptor for ipck_pollfd.
+ *   close:  release everything; must not fail to free.  Returns 0 or errno.
+ *   unlink: remove the named objects of the URL.
+ * A NULL slot makes the call -ENOTSUP (open, close and pollfd are mandatory).
+ */
+struct ipck_scheme {
+	struct ipck_scheme_info info; /* name, summary, caps: public */
+	unsigned opts;         /* OPT_* accepted in the query */
+	size_t priv_size;
+	int (*parse)(struct ipck_url *u); /* check and normalise u->addr */
+	int (*open)(ipck_chan *ch, int flags);
+	int (*accept)(ipck_chan *l, ipck_chan *conn, int timeout_ms);
+	int (*pair)(ipck_chan *a, ipck_chan *b);
+	ssize_t (*send)(ipck_chan *ch, const void *msg, size_t len, int timeout_ms);
+	ssize_t (*recv)(ipck_chan *ch, void *buf, size_t cap, int timeout_ms);
+	int (*pollfd)(const ipck_chan *ch);
+	int (*close)(ipck_chan *ch);
+	int (*unlink)(const struct ipck_url *u);
+};
+
+extern const struct ipck_scheme *const ipck__schemes[];
+const struct ipck_scheme *ipck__scheme_find(const char *name, size_t len);
+ipck_chan *ipck__chan_new(const struct ipck_scheme *sc, const struct ipck_url *u);
+void ipck__chan_free(ipck_chan *ch);
+
+/* ---- time and waiting (util.c) ------------------------------------------ */
+
+typedef int64_t deadline_t; /* CLOCK_MONOTONIC ns; -1 = never */
+deadline_t ipck__deadline(int timeout_ms);
+int64_t ipck__now_ns(void);
+/* Milliseconds left, rounded up; -1 for never, 0 when passed. */
+int ipck__ms_left(deadline_t dl);
+
+/*
+ * Wait until fd has any of events, or the channel's peer (ch->peer_fd) is
+ * gone, or the deadline passes.  Returns 0 when fd is ready, -EPIPE when only
+ * the peer watch fired, -ETIMEDOUT.  EINTR is retried with the time left.
+ */
+int ipck__wait_fd(const ipck_chan *ch, int fd, short events, deadline_t dl);
+/* true when the peer watched by ch->peer_fd has exited. */
+bool ipck__peer_gone(const ipck_chan *ch);
+/* Start watching pid (pidfd); 0 or negative errno. */
+int ipck__watch_peer(ipck_chan *ch, pid_t pid);
+/* Sleep briefly for a polling back-off: attempt 0, 1, 2... grows to 1 ms. */
+void ipck__backoff(unsigned attempt, deadline_t dl);
+
+/* write(2) that cannot raise SIGPIPE in the caller; returns count or -errno. */
+ssize_t ipck__write_nosig(int fd, const struct iovec *iov, int iovcnt);
+int ipck__set_nonblock(int fd, bool on);
+int ipck__close_fd(int fd);  /* close, keep the first error, ignore -1 */
+
+/* Read a small integer from a /proc file (sysctl); -errno on failure. */
+long long ipck__read_sysctl(const char *path);
+
+/*
+ * The descriptor behind ipck_pollfd when a scheme's own descriptor is not
+ * enough: an epoll set of the data fd, an eventfd the library marks while a
+ * message is already buffered in user space, and the peer's pidfd.  Made on
+ * the first ipck_pollfd call; until then marking costs nothing.
+ */
+int ipck__pollset(ipck_chan *ch, int data_fd);
+void ipck__poll_mark(ipck_chan *ch, bool ready);
+void ipck__pollset_close(ipck_chan *ch);
+
+/* ---- descriptor framing (fdio.c) ---------------------------------------- */
+
+ssize_t ipck__fd_send(ipck_chan *ch, const void *msg, size_t len, int timeout_ms);
+ssize_t ipck__fd_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms);
+int ipck__fd_pollfd(const ipck_chan *ch);
+/* Flush a pending stream remainder, free the buffers, close the fds. */
+int ipck__fd_close(ipck_chan *ch);
+/* Tell a datagram peer goodbye; best effort. */
+void ipck__fd_bye(ipck_chan *ch);
+/* Setup shared by descriptor schemes: framing, sizes, buffers. */
+int ipck__fd_init(ipck_chan *ch, int rfd, int wfd, enum frame_kind fk);
+
+/* Control tags of framed messages (seqpacket tag byte, dgram header). */
+enum { TAG_DATA = 1, TAG_HELLO = 2, TAG_WELCOME = 3, TAG_BYE = 4, TAG_WAKE = 5 };
+
+#define IPCK_STREAM_MAX (16u << 20)   /* largest framed stream message */
+#define IPCK_DGRAM_MAX (64u << 10)    /* largest unix datagram / seqpacket */
+#define IPCK_MAGIC 0x69706b31u        /* "ipk1": rendezvous hello magic */
+
+/* Rendezvous greeting sent by a connecting side on queue and FIFO schemes. */
+struct hello {
+	uint32_t magic;
+	uint32_t tag;       /* TAG_HELLO or TAG_WELCOME */
+	int32_t pid;
+	uint32_t uid;
+	uint64_t nonce;     /* the connection's unique number */
+};
+
+/* Unique, unpredictable per-connection number (getrandom). */
+uint64_t ipck__nonce(void);
+
+/* Owner check of a named object: 0, or -EACCES unless uid is ours or u->peer_uid. */
+int ipck__check_owner(const struct ipck_url *u, uid_t uid);
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * schemes.c - the one table of every scheme libipckit knows.  The set is
+ * closed: a new mechanism is a new file in src/scheme/ and a line here.
+ */
+#include "internal.h"
+#include <string.h>
+
+extern const struct ipck_scheme ipck__scheme_pipe;
+extern const struct ipck_scheme ipck__scheme_socketpair;
+
+const struct ipck_scheme *const ipck__schemes[] = {
+	&ipck__scheme_pipe,
+	&ipck__scheme_socketpair,
+	NULL,
+};
+
+const struct ipck_scheme *ipck__scheme_find(const char *name, size_t len)
+{
+	for (size_t i = 0; ipck__schemes[i]; i++)
+		if (strlen(ipck__schemes[i]->info.name) == len &&
+		    !memcmp(ipck__schemes[i]->info.name, name, len))
+			return ipck__schemes[i];
+	return NULL;
+}
+
+IPCK_API const struct ipck_scheme_info *ipck_scheme_at(size_t i)
+{
+	size_t n = sizeof(ipck__schemes) / sizeof(ipck__schemes[0]) - 1;
+	return i < n ? &ipck__schemes[i]->info : NULL;
+}
