@@ -28,12 +28,6 @@
 
 #define RX_CAP (64u << 10)
 
-struct dgram_hdr {
-	uint32_t seq;  /* per direction, from 0; a gap counts as a drop */
-	uint8_t tag;   /* TAG_* */
-	uint8_t pad[3];
-};
-
 int ipck__fd_init(ipck_chan *ch, int rfd, int wfd, enum frame_kind fk)
 {
 	ch->fd = rfd;
