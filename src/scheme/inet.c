@@ -187,24 +187,18 @@ static int tcp_conn_init(ipck_chan *ch, int fd)
 	return 0;
 }
 
-static int tcp_connect(ipck_chan *ch)
+/* One address: connect a new socket and make ch a channel on it. */
+static int tcp_try(ipck_chan *ch, const struct addrinfo *ai, deadline_t dl)
 {
-	struct addrinfo *res;
-	deadline_t dl = ipck__deadline(ch->url.timeout_ms);
-	int r = in_resolve(ch, false, &res), fd = -1;
-	if (r)
+	int fd = in_socket(ai);
+	if (fd < 0)
+		return fd;
+	int r = ipck__sock_connect(ch, fd, ai->ai_addr, ai->ai_addrlen, dl);
+	if (r) {
+		close(fd);
 		return r;
-	for (struct addrinfo *ai = res; ai && fd < 0 && r != -ETIMEDOUT; ai = ai->ai_next) {
-		fd = in_socket(ai);
-		int e = fd < 0 ? fd : ipck__sock_connect(ch, fd, ai->ai_addr, ai->ai_addrlen, dl);
-		if (e) {
-			ipck__close_fd(fd);
-			fd = -1;
-			r = e == -ETIMEDOUT ? e : in_worse(r, e);
-		}
 	}
-	freeaddrinfo(res);
-	return fd < 0 ? r : tcp_conn_init(ch, fd);
+	return tcp_conn_init(ch, fd);
 }
 
 static int tcp_accept(ipck_chan *l, ipck_chan *c, int timeout_ms)
@@ -228,7 +222,7 @@ static int udp_recverr(int fd, int family, int on)
 	return 0;
 }
 
-/* Greet the listener at one address from a new socket: the socket or -errno. */
+/* Greet the listener at one address from a new socket. */
 static int udp_try(ipck_chan *ch, const struct addrinfo *ai, deadline_t dl)
 {
 	int fd = in_socket(ai);
@@ -252,24 +246,6 @@ static int udp_try(ipck_chan *ch, const struct addrinfo *ai, deadline_t dl)
 		ch->peer_pid = 0;
 		return r;
 	}
-	return fd;
-}
-
-static int udp_connect(ipck_chan *ch)
-{
-	struct addrinfo *res;
-	deadline_t dl = ipck__deadline(ch->url.timeout_ms);
-	int r = in_resolve(ch, false, &res), fd = -1;
-	if (r)
-		return r;
-	for (struct addrinfo *ai = res; ai && fd < 0 && r != -ETIMEDOUT; ai = ai->ai_next) {
-		fd = udp_try(ch, ai, dl);
-		if (fd < 0)
-			r = fd == -ETIMEDOUT ? fd : in_worse(r, fd);
-	}
-	freeaddrinfo(res);
-	if (fd < 0)
-		return r;
 	ch->is_sock = true;
 	ch->max_msg = in_max(ch);
 	return 0;
@@ -309,11 +285,28 @@ static int udp_accept(ipck_chan *l, ipck_chan *c, int timeout_ms)
 
 /* ---- both ------------------------------------------------------------------ */
 
+/* Try each address of the host in turn, until one connects. */
+static int in_connect(ipck_chan *ch)
+{
+	int (*try)(ipck_chan *, const struct addrinfo *, deadline_t) =
+		ch->sc == &ipck__scheme_udp ? udp_try : tcp_try;
+	deadline_t dl = ipck__deadline(ch->url.timeout_ms);
+	struct addrinfo *res;
+	int r = in_resolve(ch, false, &res), e = -ENXIO;
+	if (r)
+		return r;
+	for (struct addrinfo *ai = res; ai && e && r != -ETIMEDOUT; ai = ai->ai_next) {
+		e = try(ch, ai, dl);
+		if (e)
+			r = e == -ETIMEDOUT ? e : in_worse(r, e);
+	}
+	freeaddrinfo(res);
+	return e ? r : 0;
+}
+
 static int in_open(ipck_chan *ch, int flags)
 {
-	if (flags & IPCK_LISTEN)
-		return in_listen(ch);
-	return ch->sc == &ipck__scheme_udp ? udp_connect(ch) : tcp_connect(ch);
+	return flags & IPCK_LISTEN ? in_listen(ch) : in_connect(ch);
 }
 
 /* Nothing named: a port is freed with its socket. */

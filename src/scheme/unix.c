@@ -345,6 +345,20 @@ static int uxd_accept(ipck_chan *l, ipck_chan *c, int timeout_ms)
 	return ipck__dgram_accept(l, c, &uxd_rdv, dl);
 }
 
+/*
+ * A raw seqpacket peer's end and an empty record both read as 0 bytes, and
+ * nothing tells them apart; take 0 as the end, as a read(2) loop would.
+ */
+static ssize_t ux_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
+{
+	ssize_t n = ipck__fd_recv(ch, buf, cap, timeout_ms);
+	if (n == 0 && ch->url.raw && ux_type(ch) == SOCK_SEQPACKET) {
+		ch->eof = true;
+		return -EPIPE;
+	}
+	return n;
+}
+
 static int ux_close(ipck_chan *ch)
 {
 	if (ch->role == ROLE_LISTENER)
@@ -375,7 +389,7 @@ static int abs_unlink(const struct ipck_url *u)
 
 #define UX_OPS                                                       \
 	.priv_size = sizeof(struct sock_priv), .parse = ux_parse,    \
-	.open = ux_open, .send = ipck__fd_send, .recv = ipck__fd_recv, \
+	.open = ux_open, .send = ipck__fd_send, .recv = ux_recv,       \
 	.pollfd = ipck__fd_pollfd, .close = ux_close
 
 const struct ipck_scheme ipck__scheme_unix = {

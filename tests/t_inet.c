@@ -1,0 +1,96 @@
+/*
+ * t_inet.c - addressing of tcp: and udp:, between two processes: IPv4,
+ * IPv6 in brackets (skipped where the machine has no ::1), host names,
+ * -ECONNREFUSED when nobody listens, -EADDRINUSE for a port in use, the
+ * peer's pid (0 over tcp, the client's over loopback udp), nothing to unlink.
+ */
+#include "check.h"
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int echo_client(void *arg)
+{
+	ipck_chan *c;
+	char buf[8];
+	int before = check_failures;
+	int r = ipck_open(&c, arg, 0);
+	CHECK_OK(r);
+	if (r < 0)
+		return 1;
+	CHECK_EQ(ipck_send(c, "hi", 2, 5000), 2);
+	CHECK_EQ(ipck_recv(c, buf, sizeof(buf), 5000), 2);
+	CHECK(!memcmp(buf, "ok", 2));
+	CHECK_EQ(ipck_peer_pid(c), strncmp(arg, "udp", 3) ? 0 : getppid());
+	CHECK_OK(ipck_close(c));
+	return check_failures > before;
+}
+
+/* A listener at url serves one echo_client process. */
+static void echo(const char *url)
+{
+	ipck_chan *l, *s;
+	char buf[8];
+	fprintf(stderr, "  %s\n", url);
+	int r = ipck_open(&l, url, IPCK_LISTEN);
+	CHECK_OK(r);
+	if (r < 0)
+		return;
+	pid_t pid = spawn(echo_client, (void *)url);
+	CHECK_OK(ipck_accept(l, &s, 5000));
+	if (s) {
+		CHECK_EQ(ipck_recv(s, buf, sizeof(buf), 5000), 2);
+		CHECK_EQ(ipck_send(s, "ok", 2, 5000), 2);
+		CHECK_EQ(ipck_peer_pid(s), strncmp(url, "udp", 3) ? 0 : pid);
+		CHECK_OK(ipck_close(s));
+	}
+	CHECK_EQ(reap(pid), 0);
+	CHECK_OK(ipck_close(l));
+}
+
+/* The port of a test URL, for the same port at another address. */
+static int port_of(const char *url)
+{
+	return atoi(strrchr(url, ':') + 1);
+}
+
+static bool have_ipv6_loopback(void)
+{
+	struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+	int fd = socket(AF_INET6, SOCK_DGRAM, 0);
+	bool ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+static void refused_and_in_use(const char *scheme)
+{
+	ipck_chan *l, *l2 = NULL, *c = NULL;
+	const char *url = test_url(scheme);
+	CHECK_EQ(ipck_open(&c, url, 0), -ECONNREFUSED);
+	CHECK(c == NULL);
+	CHECK_OK(ipck_open(&l, url, IPCK_LISTEN));
+	CHECK_EQ(ipck_open(&l2, url, IPCK_LISTEN), -EADDRINUSE);
+	CHECK(l2 == NULL);
+	CHECK_EQ(ipck_unlink(url), -ENOENT);   /* nothing named to remove */
+	CHECK_OK(ipck_close(l));
+}
+
+int main(void)
+{
+	const char *schemes[] = {"tcp", "udp"};
+	bool v6 = have_ipv6_loopback();
+	if (!v6)
+		fprintf(stderr, "no IPv6 loopback here: [::1] is not tried\n");
+	for (int i = 0; i < 2; i++) {
+		const char *s = schemes[i];
+		fprintf(stderr, "== %s\n", s);
+		echo(test_url(s));
+		echo(fmt("%s://localhost:%d", s, port_of(test_url(s))));
+		if (v6)
+			echo(fmt("%s://[::1]:%d", s, port_of(test_url(s))));
+		refused_and_in_use(s);
+	}
+	check_exit();
+}
