@@ -10,6 +10,7 @@
  *    unless peer_uid= names it (that part is skipped when not root).
  */
 #include "check.h"
+#include "echo.h"
 #include <grp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -46,43 +47,16 @@ static void make_stale(const char *path)
 	close(fd);
 }
 
-/* Client: connect, send "hi", expect "ok". */
-static int hello_client(void *arg)
-{
-	ipck_chan *c;
-	char buf[8];
-	int before = check_failures;
-	int r = ipck_open(&c, arg, 0);
-	CHECK_OK(r);
-	if (r < 0)
-		return 1;
-	CHECK_EQ(ipck_send(c, "hi", 2, 5000), 2);
-	CHECK_EQ(ipck_recv(c, buf, sizeof(buf), 5000), 2);
-	CHECK(!memcmp(buf, "ok", 2));
-	CHECK_OK(ipck_close(c));
-	return check_failures > before;
-}
-
-/* Answer one "hi" on an accepted channel. */
-static void answer(ipck_chan *s)
-{
-	char buf[8];
-	CHECK_EQ(ipck_recv(s, buf, sizeof(buf), 5000), 2);
-	CHECK(!memcmp(buf, "hi", 2));
-	CHECK_EQ(ipck_send(s, "ok", 2, 5000), 2);
-	CHECK_OK(ipck_close(s));
-}
-
-/* A hello_client process at url must be served by l. */
+/* An echo_client process at url must be served by l. */
 static void serve_one(ipck_chan *l, const char *url)
 {
 	ipck_chan *s;
-	pid_t pid = spawn(hello_client, (void *)url);
+	pid_t pid = spawn(echo_client, (void *)url);
 	int r = ipck_accept(l, &s, 5000);
 	CHECK_OK(r);
 	if (r == 0) {
 		CHECK_EQ(ipck_peer_pid(s), pid);
-		answer(s);
+		echo_answer(s);
 	}
 	CHECK_EQ(reap(pid), 0);
 }
@@ -213,7 +187,7 @@ static int become_nobody(void)
 	return 0;
 }
 
-/* As nobody: connect (refused: ok) or serve hello_clients until refused twice. */
+/* As nobody: connect (and be refused), or serve until one echo_client is answered. */
 static int other_side(void *arg)
 {
 	struct other *o = arg;
@@ -274,11 +248,11 @@ static void listener_refuses(const char *url, const char *q)
 	o.listen = false;
 	pid = fork();
 	if (pid == 0)
-		_exit(become_nobody() < 0 ? 2 : hello_client((void *)o.url));
+		_exit(become_nobody() < 0 ? 2 : echo_client_as(o.url, getppid()));
 	CHECK_OK(ipck_accept(l, &s, 5000));
 	if (s) {
 		CHECK_EQ(ipck_peer_pid(s), pid);
-		answer(s);
+		echo_answer(s);
 	}
 	CHECK_EQ(reap(pid), 0);
 	CHECK_OK(ipck_close(l));
@@ -295,7 +269,7 @@ static void client_refuses(const char *url)
 	CHECK_EQ(ipck_open(&c, url, 0), -EACCES);
 	CHECK(c == NULL);
 	const char *ok = fmt("%s?peer_uid=%d", url, NOBODY);
-	CHECK_EQ(hello_client((void *)ok), 0);
+	CHECK_EQ(echo_client_as(ok, pid), 0);
 	CHECK_EQ(reap(pid), 0);
 }
 
