@@ -128,8 +128,8 @@ static int rdv_allowed(const ipck_chan *ch, const struct rdv_in *in, const struc
 static int rdv_watch(ipck_chan *ch, const struct rdv_msg *m, const struct rdv_in *in,
 		     const struct dgram_rdv *rv)
 {
-	if (rv->creds)
-		return ipck__watch_peer(ch, in->cred.pid);
+	if (rv->creds)   /* pid 0: a process outside our pid namespace */
+		return in->cred.pid > 0 ? ipck__watch_peer(ch, in->cred.pid) : 0;
 	pid_t pid = (pid_t)le32toh((uint32_t)m->m.pid);
 	if (pid > 0 && ipck__sock_loopback((const struct sockaddr *)&in->from))
 		ipck__watch_peer(ch, pid);   /* best effort: a claim, not a proof */
@@ -319,7 +319,7 @@ int ipck__dgram_accept_raw(ipck_chan *l, ipck_chan *c, const struct dgram_rdv *r
 	}
 	c->is_sock = true;
 	c->max_msg = rv->max_msg + sizeof(struct dgram_hdr);
-	if (rv->creds)
+	if (rv->creds && in.cred.pid > 0)
 		ipck__watch_peer(c, in.cred.pid);
 	p->raw_taken = true;
 	return 0;
