@@ -2,7 +2,8 @@
  * t_inet.c - addressing of tcp: and udp:, between two processes: IPv4,
  * IPv6 in brackets (skipped where the machine has no ::1), host names,
  * -ECONNREFUSED when nobody listens, -EADDRINUSE for a port in use, the
- * peer's pid (0 over tcp, the client's over loopback udp), nothing to unlink.
+ * peer's pid (0 over tcp, the client's over loopback udp), nothing to unlink,
+ * and a tcp connect that gets no answer ends at timeout=.
  */
 #include "check.h"
 #include "echo.h"
@@ -64,6 +65,32 @@ static void refused_and_in_use(const char *scheme)
 	CHECK_OK(ipck_close(l));
 }
 
+/* A listener whose accept queue is full drops the SYN: open ends at timeout=. */
+static void connect_timeout(void)
+{
+	const char *url = test_url("tcp");
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port_of(url)),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), fds[3];
+	REQUIRE(lfd >= 0);
+	CHECK_SYS(bind(lfd, (struct sockaddr *)&a, sizeof(a)));
+	CHECK_SYS(listen(lfd, 0));
+	for (int i = 0; i < 3; i++) {   /* fill the queue; the later ones wait */
+		fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		CHECK(connect(fds[i], (struct sockaddr *)&a, sizeof(a)) == 0 || errno == EINPROGRESS);
+	}
+	usleep(50000);
+	ipck_chan *c = NULL;
+	long long t0 = now_ms();
+	CHECK_EQ(ipck_open(&c, fmt("%s?timeout=300", url), 0), -ETIMEDOUT);
+	long long dt = now_ms() - t0;
+	CHECK(dt >= 290 && dt < 3000);
+	CHECK(c == NULL);
+	for (int i = 0; i < 3; i++)
+		close(fds[i]);
+	close(lfd);
+}
+
 int main(void)
 {
 	const char *schemes[] = {"tcp", "udp"};
@@ -79,5 +106,6 @@ int main(void)
 			echo(fmt("%s://[::1]:%d", s, port_of(test_url(s))));
 		refused_and_in_use(s);
 	}
+	connect_timeout();
 	check_exit();
 }
