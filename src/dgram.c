@@ -8,6 +8,8 @@
  *                                          new socket S, connect(S, client)
  *                       <------------------ WELCOME {pid, nonce} from S
  *   connect(client, S)
+ *   (udp) WELCOME echoed ------------------> to S: the ACK; until it comes,
+ *                                          S resends the WELCOME (5 times)
  *
  * Each greeting is a struct dgram_hdr (tag TAG_HELLO / TAG_WELCOME, seq 0)
  * followed by a struct hello, little-endian.  The nonce ties a WELCOME to
@@ -17,6 +19,9 @@
  * With creds (unix), SO_PASSCRED makes the kernel attach the sender's real
  * pid and uid: those are checked and watched, not what the greeting claims.
  * Without (udp), the claimed pid is used only from a loopback address.
+ * The udp ACK makes a lost WELCOME harmless, and lets the listener drop a
+ * HELLO whose client has gone (its WELCOME meets an ICMP error) instead of
+ * returning a channel with nobody at the other end.
  * Trap: a datagram from an unbound Unix socket has no address to answer;
  * such a HELLO is ignored.
  */
@@ -159,6 +164,8 @@ static int rdv_welcomed(ipck_chan *ch, int fd, const struct rdv_msg *m, const st
 		return r;
 	if (connect(fd, (const struct sockaddr *)&in->from, in->fromlen) < 0)
 		return -errno;
+	if (rv->resend_ms)
+		rdv_send(fd, m, NULL, 0);   /* the ACK: best effort, the listener copes */
 	return rdv_finish(ch, fd, m, in, rv);
 }
 
@@ -233,6 +240,43 @@ static int welcome_send(ipck_chan *c, int fd, const struct rdv_msg *w, deadline_
 	}
 }
 
+/* What waits on the new socket: 1 the ACK (taken), 0 the client's data, or -errno. */
+static int ack_peek(int fd)
+{
+	struct rdv_msg a;
+	ssize_t n;
+	while ((n = recv(fd, &a, sizeof(a), MSG_PEEK | MSG_DONTWAIT)) < 0 && errno == EINTR)
+		;
+	if (n < 0)
+		return -errno;
+	if (n != (ssize_t)sizeof(a) || a.h.tag != TAG_WELCOME)
+		return 0;   /* data came first: the client is there, leave it */
+	while (recv(fd, &a, sizeof(a), MSG_DONTWAIT) < 0 && errno == EINTR)
+		;
+	return 1;
+}
+
+/* udp: wait for the ACK, resending the WELCOME; 0, or -EAGAIN when the client is gone. */
+static int welcome_acked(ipck_chan *c, int fd, const struct rdv_msg *w,
+			 const struct dgram_rdv *rv, deadline_t dl)
+{
+	for (int tries = 0; tries < 5; tries++) {
+		deadline_t step = ipck__now_ns() + (int64_t)rv->resend_ms * 1000000;
+		int r = ipck__wait_fd(c, fd, POLLIN, dl >= 0 && dl < step ? dl : step);
+		if (r == 0)
+			r = ack_peek(fd);
+		if (r == -ETIMEDOUT && !(dl >= 0 && ipck__now_ns() >= dl))
+			r = rdv_send(fd, w, NULL, 0) ?: -ETIMEDOUT;
+		if (r == -ECONNREFUSED)
+			return -EAGAIN;   /* ICMP: nobody at that port any more */
+		if (r != -ETIMEDOUT && r != -EAGAIN)
+			return r < 0 ? r : 0;
+		if (dl >= 0 && ipck__now_ns() >= dl)
+			break;
+	}
+	return 0;   /* no word: take the channel as UDP would, it may still work */
+}
+
 /* Answer one new HELLO: 0, -EAGAIN when that client is gone, or -errno. */
 static int rdv_welcome(ipck_chan *l, ipck_chan *c, const struct rdv_msg *m,
 		       const struct rdv_in *in, const struct dgram_rdv *rv, deadline_t dl)
@@ -250,6 +294,8 @@ static int rdv_welcome(ipck_chan *l, ipck_chan *c, const struct rdv_msg *m,
 		return fd == -ECONNREFUSED || fd == -ENOENT ? -EAGAIN : fd;
 	rdv_make(&w, TAG_WELCOME, m->m.nonce);
 	r = welcome_send(c, fd, &w, dl);
+	if (!r && rv->resend_ms)
+		r = welcome_acked(c, fd, &w, rv, dl);
 	if (!r)
 		r = rdv_finish(c, fd, m, in, rv);
 	if (r) {

@@ -4,7 +4,9 @@
  *    overflows its socket buffer sees dropped > 0 and delivered + dropped
  *    == sent, and what it gets is in order;
  *  - stray duplicate HELLOs never make a second channel, and the greeting
- *    on the wire is the documented one (dgram header + struct hello);
+ *    on the wire is the documented one (dgram header + struct hello); an
+ *    unacknowledged WELCOME is sent again; a HELLO whose sender is gone
+ *    makes no channel;
  *  - nobody listening: open fails with -ECONNREFUSED at once, not a timeout;
  *  - the peer's pid is known over loopback; a vanished peer makes a send
  *    -ECONNRESET (ICMP port unreachable).
@@ -127,31 +129,76 @@ static struct sockaddr_in addr_of(const char *u)
 	return a;
 }
 
-/* Three copies of one HELLO from a plain socket: one channel, one WELCOME. */
-static void duplicate_hellos(void)
+static struct greeting hello_of(uint64_t nonce)
 {
-	ipck_chan *l, *s1, *x = NULL, *s2;
-	struct greeting g = {.h = {.tag = TAG_HELLO},
-			     .m = {.magic = htole32(IPCK_MAGIC), .tag = htole32(TAG_HELLO),
-				   .pid = (int32_t)htole32((uint32_t)getpid()), .nonce = 12345}};
-	url = test_url("udp");
-	struct sockaddr_in a = addr_of(url);
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	REQUIRE(fd >= 0);
-	CHECK_OK(ipck_open(&l, url, IPCK_LISTEN));
-	for (int i = 0; i < 3; i++)
-		CHECK_EQ(sendto(fd, &g, sizeof(g), 0, (struct sockaddr *)&a, sizeof(a)), sizeof(g));
-	CHECK_OK(ipck_accept(l, &s1, 5000));
-	CHECK_EQ(ipck_peer_pid(s1), getpid());
+	return (struct greeting){.h = {.tag = TAG_HELLO},
+				 .m = {.magic = htole32(IPCK_MAGIC), .tag = htole32(TAG_HELLO),
+				       .pid = (int32_t)htole32((uint32_t)getpid()), .nonce = nonce}};
+}
 
+/* The WELCOMEs waiting on fd: how many, all for nonce, all from one
+ * address (*from), not the listener's. */
+static int welcomes(int fd, uint64_t nonce, in_port_t listener_port, struct sockaddr_in *sender)
+{
 	struct greeting w;
 	struct sockaddr_in from;
 	socklen_t flen = sizeof(from);
-	CHECK_EQ(recvfrom(fd, &w, sizeof(w), 0, (struct sockaddr *)&from, &flen), sizeof(w));
-	CHECK_EQ(w.h.tag, TAG_WELCOME);
-	CHECK_EQ(le32toh(w.m.tag), TAG_WELCOME);
-	CHECK_EQ(w.m.nonce, 12345);
-	CHECK(from.sin_port != a.sin_port);   /* from the connection's own socket */
+	in_port_t port = 0;
+	int n = 0;
+	while (recvfrom(fd, &w, sizeof(w), MSG_DONTWAIT, (struct sockaddr *)&from, &flen) ==
+	       sizeof(w)) {
+		CHECK_EQ(w.h.tag, TAG_WELCOME);
+		CHECK_EQ(le32toh(w.m.tag), TAG_WELCOME);
+		CHECK_EQ(w.m.nonce, nonce);
+		CHECK(from.sin_port != listener_port);   /* from the channel's own socket */
+		CHECK(n == 0 || from.sin_port == port);
+		port = from.sin_port;
+		*sender = from;
+		n++;
+	}
+	return n;
+}
+
+/* A new listener at a new url, and `copies` HELLOs to it from a plain socket. */
+static int greet(ipck_chan **l, struct sockaddr_in *a, struct greeting *g, int copies)
+{
+	url = test_url("udp");
+	*a = addr_of(url);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	REQUIRE(fd >= 0);
+	CHECK_OK(ipck_open(l, url, IPCK_LISTEN));
+	for (int i = 0; i < copies; i++)
+		CHECK_EQ(sendto(fd, g, sizeof(*g), 0, (struct sockaddr *)a, sizeof(*a)), sizeof(*g));
+	return fd;
+}
+
+/*
+ * Three copies of one HELLO from a plain socket that never acknowledges:
+ * one channel, its WELCOME resent; no ghost channel from the copies; then
+ * a real client is served.
+ */
+static void duplicate_hellos(void)
+{
+	ipck_chan *l, *s1, *x = NULL, *s2;
+	struct greeting g = hello_of(12345);
+	struct sockaddr_in a;
+	int fd = greet(&l, &a, &g, 3);
+	CHECK_OK(ipck_accept(l, &s1, 5000));
+	CHECK_EQ(ipck_peer_pid(s1), getpid());
+	struct sockaddr_in s1_addr;
+	int n = welcomes(fd, 12345, a.sin_port, &s1_addr);
+	CHECK(n >= 2);   /* no ACK came: the WELCOME was sent again */
+	fprintf(stderr, "  %d WELCOMEs without an ACK\n", n);
+
+	/* A late greeting larger than the buffer is skipped, data is not. */
+	struct { struct dgram_hdr h; char x; } d = {.h = {.seq = 0, .tag = TAG_DATA}, .x = 'x'};
+	char buf[4];
+	g.h.tag = TAG_WELCOME;
+	CHECK_EQ(sendto(fd, &g, sizeof(g), 0, (struct sockaddr *)&s1_addr, sizeof(s1_addr)), sizeof(g));
+	CHECK_EQ(sendto(fd, &d, sizeof(d.h) + 1, 0, (struct sockaddr *)&s1_addr, sizeof(s1_addr)),
+		 sizeof(d.h) + 1);
+	CHECK_EQ(ipck_recv(s1, buf, sizeof(buf), 5000), 1);
+	CHECK_EQ(buf[0], 'x');
 	CHECK_EQ(ipck_accept(l, &x, 300), -ETIMEDOUT);   /* no ghost from the copies */
 
 	pid_t pid = spawn(echo_client, (void *)url);
@@ -163,6 +210,20 @@ static void duplicate_hellos(void)
 	CHECK_EQ(reap(pid), 0);
 	CHECK_OK(ipck_close(s1));
 	close(fd);
+	CHECK_OK(ipck_close(l));
+}
+
+/* A HELLO whose sender is gone before the accept makes no channel. */
+static void gone_before_accept(void)
+{
+	ipck_chan *l, *x = NULL;
+	struct greeting g = hello_of(777);
+	struct sockaddr_in a;
+	close(greet(&l, &a, &g, 1));
+	long long t0 = now_ms();
+	CHECK_EQ(ipck_accept(l, &x, 1500), -ETIMEDOUT);
+	CHECK(now_ms() - t0 >= 1400);
+	CHECK(x == NULL);
 	CHECK_OK(ipck_close(l));
 }
 
@@ -215,6 +276,7 @@ int main(void)
 	loss_counted();
 	fprintf(stderr, "== duplicate hellos\n");
 	duplicate_hellos();
+	gone_before_accept();
 	fprintf(stderr, "== refused, vanished\n");
 	nobody_listens();
 	peer_vanishes();
