@@ -169,7 +169,7 @@ static int rdv_welcomed(ipck_chan *ch, int fd, const struct rdv_msg *m, const st
 	return rdv_finish(ch, fd, m, in, rv);
 }
 
-/* Send the HELLO when it is due; returns when it is due next (-1: never). */
+/* Send the HELLO when it is due, and set *next to when it is due again (-1: never). */
 static int hello_due(int fd, const struct rdv_msg *hello, const struct sockaddr *to,
 		     socklen_t len, const struct dgram_rdv *rv, deadline_t *next)
 {
