@@ -79,6 +79,13 @@ struct rxbuf {
 	size_t hdr_len;    /* its length */
 };
 
+/* A record that arrived for a buffer too small: kept for the next recv. */
+struct held {
+	unsigned char *buf;   /* NULL when nothing is held */
+	size_t len;
+	unsigned char *spill; /* max_msg bytes the receive may overflow into */
+};
+
 /* Send remainder of a stream message whose write outlived its timeout. */
 struct txbuf {
 	unsigned char *buf;
@@ -99,6 +106,7 @@ struct ipck_chan {
 	ssize_t next_size;   /* after -EMSGSIZE, or -EAGAIN */
 	struct rxbuf rx;
 	struct txbuf tx;
+	struct held held;
 	uint32_t tx_seq, rx_seq;  /* FRAME_DGRAM sequence numbers */
 	struct ipck_stats st;
 	bool is_sock;        /* fd is a socket: send with MSG_NOSIGNAL */
