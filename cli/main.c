@@ -12,6 +12,9 @@ const char *cli_prog = "ipckit";
 
 const struct cli_cmd cli_cmds[] = {
 	{"help", cmd_help, "list the commands, or show one command's help"},
+	{"ls", cmd_ls, "list every IPC object, with the processes holding it"},
+	{"rm", cmd_rm, "remove IPC objects by URL, or every stale one"},
+	{"limits", cmd_limits, "show the kernel's IPC limits and their use"},
 	{NULL, NULL, NULL},
 };
 
