@@ -51,7 +51,7 @@ struct iobj {
 	size_t nh, caph;
 	uint64_t key;       /* what refs know it by (ref.key); 0 when unknown */
 	int chan;           /* index of the channel it belongs to, or -1 */
-	bool want_procs;    /* pids named in it (channels) */
+	uint64_t nonce;     /* a channel: the nonce its objects are named by, or 0 */
 };
 
 struct insp {

@@ -6,13 +6,16 @@
  * The names come from the schemes' conventions, one line each in the table
  * below; a scheme that names its per-connection objects another way adds a
  * line.  In a pattern, %b is the URL's address (the base name), %p the
- * connecting side's pid and %n its connection number; the rest is literal.
- * The listening side's pid is that of the other holder, or of the holder of
- * the listener's own object at the base name.
+ * connecting side's pid, %n its connection number and %x a 16-hex-digit
+ * nonce; the rest is literal.  The listening side's pid is that of the
+ * holder of the listener's own object at the base name, or of the other
+ * holder.
  *
- * Because the names carry the creator's pid, a channel is stale when none of
+ * Where the names carry the creator's pid, a channel is stale when none of
  * its objects has a live holder and both sides are dead; its named members
- * are then stale too, and `ipckit rm --stale` removes them.
+ * are then stale too, and `ipckit rm --stale` removes them.  A ring's
+ * segment is named only by a nonce and unlinked at once: it is seen while
+ * both sides hold it, and never stale.
  */
 #include "inspect.h"
 #include <ctype.h>
@@ -33,12 +36,33 @@ static const struct chan_pattern patterns[] = {
 	{IPCK_KIND_FIFO, "fifo", "%b.%p.%n.s2c"},
 	{IPCK_KIND_PMSG, "pmsg", "%b.%p.%n.c2s"},
 	{IPCK_KIND_PMSG, "pmsg", "%b.%p.%n.s2c"},
+	/* pshm.c (ringconn.c): a connection's segment, "<name>.<nonce>" between
+	 * shm_open and shm_unlink, then held by both sides. */
+	{IPCK_KIND_PSHM, "pshm", "%b.%x"},
 };
 
 struct chan_match {
 	size_t base_len;      /* the base is name[0 .. base_len) */
-	long long pid, num;
+	long long pid, num;   /* -1 when the pattern has none */
+	uint64_t nonce;       /* 0 when the pattern has none */
 };
+
+/* 16 lowercase hex digits ending at name[*end] (exclusive). */
+static bool hex_back(const char *name, size_t *end, uint64_t *out)
+{
+	if (*end < 16)
+		return false;
+	uint64_t v = 0;
+	for (size_t i = *end - 16; i < *end; i++) {
+		char c = name[i];
+		if (!isdigit((unsigned char)c) && (c < 'a' || c > 'f'))
+			return false;
+		v = v << 4 | (uint64_t)(isdigit((unsigned char)c) ? c - '0' : c - 'a' + 10);
+	}
+	*end -= 16;
+	*out = v;
+	return true;
+}
 
 /* Digits ending at name[*end] (exclusive), read backwards. */
 static bool digits_back(const char *name, size_t *end, long long *out)
@@ -57,6 +81,7 @@ static bool digits_back(const char *name, size_t *end, long long *out)
 static bool pattern_match(const char *pat, const char *name, struct chan_match *m)
 {
 	size_t pi = strlen(pat), ni = strlen(name);
+	*m = (struct chan_match){.pid = -1, .num = -1};
 	while (pi > 0) {
 		if (pi >= 2 && pat[pi - 2] == '%') {
 			char c = pat[pi - 1];
@@ -64,6 +89,11 @@ static bool pattern_match(const char *pat, const char *name, struct chan_match *
 			if (c == 'b') {
 				m->base_len = ni;
 				return pi == 0 && ni > 0;
+			}
+			if (c == 'x') {
+				if (!hex_back(name, &ni, &m->nonce))
+					return false;
+				continue;
 			}
 			if (!digits_back(name, &ni, c == 'p' ? &m->pid : &m->num))
 				return false;
@@ -85,8 +115,8 @@ static int chan_get(struct insp *in, const struct chan_pattern *p, const char *n
 	size_t slen = strlen(p->scheme);
 	for (size_t i = 0; i < in->nobj; i++) {
 		struct iobj *c = &in->obj[i];
-		if (c->o.kind == IPCK_KIND_CHANNEL && c->o.pids[1] == m->pid && c->o.id == m->num &&
-		    !strncmp(c->name, p->scheme, slen) && c->name[slen] == ':' &&
+		if (c->o.kind == IPCK_KIND_CHANNEL && c->o.pids[1] == (pid_t)(m->pid > 0 ? m->pid : 0) &&
+		    c->o.id == m->num && c->nonce == m->nonce && !strncmp(c->name, p->scheme, slen) && c->name[slen] == ':' &&
 		    !strncmp(c->name + slen + 1, name, (size_t)blen) && !c->name[slen + 1 + blen])
 			return (int)i;
 	}
@@ -94,9 +124,10 @@ static int chan_get(struct insp *in, const struct chan_pattern *p, const char *n
 	if (idx < 0)
 		return idx;
 	struct iobj *c = &in->obj[idx];
-	c->o.fields |= IPCK_F_ID | IPCK_F_PIDS;
+	c->o.fields |= IPCK_F_PIDS | (m->num >= 0 ? IPCK_F_ID : 0);
 	c->o.id = m->num;
-	c->o.pids[1] = (pid_t)m->pid;
+	c->o.pids[1] = (pid_t)(m->pid > 0 ? m->pid : 0);
+	c->nonce = m->nonce;
 	c->o.scheme = p->scheme;
 	int r = ipck__obj_name(c, "%s:%.*s", p->scheme, blen, name);
 	return r ? r : idx;
@@ -130,19 +161,28 @@ static pid_t listener_pid(const struct insp *in, const struct iobj *c, int kind)
 	return 0;
 }
 
+/* The other holder than pid, or 0. */
+static pid_t other_holder(const struct iobj *c, pid_t pid)
+{
+	for (size_t k = 0; k < c->nh; k++)
+		if (c->h[k].pid != pid)
+			return c->h[k].pid;
+	return 0;
+}
+
 static void chan_settle(struct insp *in, struct iobj *c, int kind)
 {
-	bool held = false;
-	for (size_t k = 0; k < c->nh; k++) {
-		if (!c->o.pids[0] && c->h[k].pid != c->o.pids[1])
-			c->o.pids[0] = c->h[k].pid;
+	bool held = false, named = c->o.pids[1] != 0;   /* the name gave the client's pid */
+	for (size_t k = 0; k < c->nh; k++)
 		held = held || ipck__pid_alive(in, c->h[k].pid);
-	}
-	if (!c->o.pids[0])
-		c->o.pids[0] = listener_pid(in, c, kind);
+	c->o.pids[0] = listener_pid(in, c, kind);
+	if (!c->o.pids[0] || (!named && !other_holder(c, c->o.pids[0])))
+		c->o.pids[0] = other_holder(c, c->o.pids[1]);
+	if (!named)
+		c->o.pids[1] = other_holder(c, c->o.pids[0]);
 	bool srv = ipck__pid_alive(in, c->o.pids[0]), cli = ipck__pid_alive(in, c->o.pids[1]);
 	c->o.alive = srv && cli;
-	c->o.stale = !held && !srv && !cli;
+	c->o.stale = named && !held && !srv && !cli;
 	c->o.state = c->o.alive ? "connected" : c->o.stale ? "stale" :
 		     !c->o.pids[0] ? "connecting" : "half-closed";
 }
@@ -155,7 +195,7 @@ int ipck__chan_detect(struct insp *in)
 		for (size_t k = 0; k < sizeof(patterns) / sizeof(patterns[0]); k++) {
 			const struct chan_pattern *p = &patterns[k];
 			if (p->kind != in->obj[i].o.kind || !in->obj[i].name ||
-			    !pattern_match(p->pattern, in->obj[i].name, &m) || m.pid <= 0)
+			    !pattern_match(p->pattern, in->obj[i].name, &m) || (m.pid <= 0 && !m.nonce))
 				continue;
 			int c = chan_get(in, p, in->obj[i].name, &m);
 			int r = c < 0 ? c : chan_add(in, c, (int)i);

@@ -1,7 +1,8 @@
 /*
  * t_ls_chan.c - ipckit's own channels are recognised from their objects'
- * names (the per-connection "<base>.<pid>.<n>.c2s/.s2c" of fifo: and pmsg:)
- * and shown as channels with both sides' pids: alive while both live,
+ * names (the per-connection "<base>.<pid>.<n>.c2s/.s2c" of fifo: and pmsg:,
+ * the ring's "<base>.<nonce>" segment of pshm:) and shown as channels with
+ * both sides' pids: alive while both live,
  * half-closed when one is gone, and stale - members included, so that
  * ipck_remove can clean them - when both are dead and nobody holds them.
  */
@@ -9,6 +10,7 @@
 #include "lsfind.h"
 #include <fcntl.h>
 #include <mqueue.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -134,9 +136,63 @@ static void check_fifo_channel(void)
 	close(ready[1]);
 }
 
+static const char *ring_seg;
+
+/* The connecting side of a ring: maps the connection's segment. */
+static int ring_client(void *arg)
+{
+	(void)arg;
+	close(go[1]);
+	int fd = shm_open(ring_seg, O_RDWR, 0);
+	if (fd < 0 || mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED)
+		return 1;
+	close(fd);
+	if (write(ready[1], "x", 1) != 1)
+		return 1;
+	char c;
+	while (read(go[0], &c, 1) > 0)
+		;
+	return 0;
+}
+
+static void check_ring_channel(void)
+{
+	const char *base = fmt("/%s-ring", test_tag());
+	ring_seg = fmt("%s.0123456789abcdef", base);
+	int lfd = shm_open(base, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);   /* the listener's */
+	int sfd = shm_open(ring_seg, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	REQUIRE(lfd >= 0 && sfd >= 0);
+	CHECK_SYS(ftruncate(sfd, 4096));
+	CHECK_SYS(pipe(ready));
+	CHECK_SYS(pipe(go));
+	pid_t p = spawn(ring_client, NULL);
+	char c;
+	REQUIRE(read(ready[0], &c, 1) == 1);
+	CHECK_SYS(shm_unlink(ring_seg));
+	struct lsobj o[2];
+	REQUIRE(ls_find(IPCK_KIND_CHANNEL, fmt("pshm:%s", base), 0, o, 2, NULL) == 1);
+	CHECK(!strcmp(o[0].scheme, "pshm"));
+	CHECK(!(o[0].o.fields & IPCK_F_ID));
+	CHECK_EQ(o[0].o.pids[0], getpid());
+	CHECK_EQ(o[0].o.pids[1], p);
+	CHECK(o[0].o.alive && !o[0].o.stale);
+	close(go[1]);
+	CHECK_EQ(reap(p), 0);
+	REQUIRE(ls_find(IPCK_KIND_CHANNEL, fmt("pshm:%s", base), 0, o, 2, NULL) == 1);
+	CHECK(!o[0].o.alive && !o[0].o.stale);
+	close(sfd);
+	CHECK_EQ(ls_find(IPCK_KIND_CHANNEL, fmt("pshm:%s", base), 0, o, 2, NULL), 0);
+	CHECK_SYS(shm_unlink(base));
+	close(lfd);
+	close(go[0]);
+	close(ready[0]);
+	close(ready[1]);
+}
+
 int main(void)
 {
 	check_stale_queues();
 	check_fifo_channel();
+	check_ring_channel();
 	check_exit();
 }
