@@ -39,50 +39,60 @@ struct use {
 	bool mqrl_ok;
 };
 
-enum src { SYSCTL, SEML_VMX, CONST_ONE, RLIM_MQ };
+enum src { SYSCTL, SEML_VMX, CONST_ONE, RLIM_MQ };   /* where the value comes from */
+enum used { U_NONE, U_MSGQ, U_SHMSEG, U_SHMPAGES, U_SEMSETS, U_SEMS, U_MQS, U_MQMAX,
+	    U_MQSIZE, U_MQBYTES };                         /* what the use counts */
 
 struct limit_def {
 	const char *name, *group, *desc, *use, *unit;
 	enum src src;
-	const char *path;          /* SYSCTL: /proc/sys file; field number for "sem" */
-	int field;
-	int (*used)(const struct use *u, unsigned long long *out);
+	const char *path;          /* SYSCTL: the /proc/sys file */
+	int field;                 /* SYSCTL: which number of it, from 0 */
+	enum used used;
 };
 
-static int u_msgq(const struct use *u, unsigned long long *o) { *o = (unsigned long long)u->msg.msgpool; return u->msg_ok; }
-static int u_shmseg(const struct use *u, unsigned long long *o) { *o = (unsigned long long)u->shm.used_ids; return u->shm_ok; }
-static int u_shmpages(const struct use *u, unsigned long long *o) { *o = u->shm.shm_tot; return u->shm_ok; }
-static int u_semsets(const struct use *u, unsigned long long *o) { *o = (unsigned long long)u->sem.semusz; return u->sem_ok; }
-static int u_sems(const struct use *u, unsigned long long *o) { *o = (unsigned long long)u->sem.semaem; return u->sem_ok; }
-static int u_mqs(const struct use *u, unsigned long long *o) { *o = u->mq.queues; return u->mq_ok; }
-static int u_mqmax(const struct use *u, unsigned long long *o) { *o = u->mq.max_maxmsg; return u->mq_ok; }
-static int u_mqsize(const struct use *u, unsigned long long *o) { *o = u->mq.max_msgsize; return u->mq_ok; }
-static int u_mqbytes(const struct use *u, unsigned long long *o) { *o = u->mq.uid_bytes; return u->mq_ok; }
+/* The measured use of u; false when it is not known. */
+static bool used_of(const struct use *u, enum used which, unsigned long long *o)
+{
+	switch (which) {
+	case U_MSGQ:     *o = (unsigned long long)u->msg.msgpool; return u->msg_ok;
+	case U_SHMSEG:   *o = (unsigned long long)u->shm.used_ids; return u->shm_ok;
+	case U_SHMPAGES: *o = u->shm.shm_tot; return u->shm_ok;
+	case U_SEMSETS:  *o = (unsigned long long)u->sem.semusz; return u->sem_ok;
+	case U_SEMS:     *o = (unsigned long long)u->sem.semaem; return u->sem_ok;
+	case U_MQS:      *o = u->mq.queues; return u->mq_ok;
+	case U_MQMAX:    *o = u->mq.max_maxmsg; return u->mq_ok;
+	case U_MQSIZE:   *o = u->mq.max_msgsize; return u->mq_ok;
+	case U_MQBYTES:  *o = u->mq.uid_bytes; return u->mq_ok;
+	case U_NONE:     break;
+	}
+	return false;
+}
 
 #define K "/proc/sys/kernel/"
 #define MQ "/proc/sys/fs/mqueue/"
 static const struct limit_def defs[] = {
-	{"msgmni", "svmsg", "message queues", "queues", "", SYSCTL, K "msgmni", 0, u_msgq},
-	{"msgmax", "svmsg", "largest message", "", "bytes", SYSCTL, K "msgmax", 0, NULL},
-	{"msgmnb", "svmsg", "default bytes a queue holds", "", "bytes", SYSCTL, K "msgmnb", 0, NULL},
-	{"shmmni", "svshm", "shared memory segments", "segments", "", SYSCTL, K "shmmni", 0, u_shmseg},
-	{"shmall", "svshm", "shared memory in all segments", "pages in segments", "pages", SYSCTL, K "shmall", 0, u_shmpages},
-	{"shmmax", "svshm", "largest segment", "", "bytes", SYSCTL, K "shmmax", 0, NULL},
-	{"shmmin", "svshm", "smallest segment", "", "bytes", CONST_ONE, NULL, 0, NULL},
-	{"semmni", "svsem", "semaphore sets", "sets", "", SYSCTL, K "sem", 3, u_semsets},
-	{"semmns", "svsem", "semaphores in all sets", "semaphores", "", SYSCTL, K "sem", 1, u_sems},
-	{"semmsl", "svsem", "semaphores per set", "", "", SYSCTL, K "sem", 0, NULL},
-	{"semopm", "svsem", "operations per semop(2)", "", "", SYSCTL, K "sem", 2, NULL},
-	{"semvmx", "svsem", "largest semaphore value", "", "", SEML_VMX, NULL, 0, NULL},
-	{"queues_max", "pmsg", "POSIX message queues", "queues", "", SYSCTL, MQ "queues_max", 0, u_mqs},
-	{"msg_max", "pmsg", "messages a queue holds", "largest queue's maxmsg", "messages", SYSCTL, MQ "msg_max", 0, u_mqmax},
-	{"msgsize_max", "pmsg", "largest message", "largest queue's msgsize", "bytes", SYSCTL, MQ "msgsize_max", 0, u_mqsize},
-	{"msg_default", "pmsg", "default maxmsg of a new queue", "", "messages", SYSCTL, MQ "msg_default", 0, NULL},
-	{"msgsize_default", "pmsg", "default msgsize of a new queue", "", "bytes", SYSCTL, MQ "msgsize_default", 0, NULL},
-	{"rlimit_msgqueue", "pmsg", "caller's RLIMIT_MSGQUEUE: bytes of its queues", "caller's queues (estimate)", "bytes", RLIM_MQ, NULL, 0, u_mqbytes},
-	{"pipe-max-size", "pipe", "largest pipe buffer an unprivileged user may set", "", "bytes", SYSCTL, "/proc/sys/fs/pipe-max-size", 0, NULL},
-	{"pipe-user-pages-soft", "pipe", "pipe buffer pages per user before pipes shrink", "", "pages", SYSCTL, "/proc/sys/fs/pipe-user-pages-soft", 0, NULL},
-	{"max_dgram_qlen", "unix", "datagrams queued on a Unix socket", "", "messages", SYSCTL, "/proc/sys/net/unix/max_dgram_qlen", 0, NULL},
+	{"msgmni", "svmsg", "message queues", "queues", "", SYSCTL, K "msgmni", 0, U_MSGQ},
+	{"msgmax", "svmsg", "largest message", "", "bytes", SYSCTL, K "msgmax", 0, U_NONE},
+	{"msgmnb", "svmsg", "default bytes a queue holds", "", "bytes", SYSCTL, K "msgmnb", 0, U_NONE},
+	{"shmmni", "svshm", "shared memory segments", "segments", "", SYSCTL, K "shmmni", 0, U_SHMSEG},
+	{"shmall", "svshm", "shared memory in all segments", "pages in segments", "pages", SYSCTL, K "shmall", 0, U_SHMPAGES},
+	{"shmmax", "svshm", "largest segment", "", "bytes", SYSCTL, K "shmmax", 0, U_NONE},
+	{"shmmin", "svshm", "smallest segment", "", "bytes", CONST_ONE, NULL, 0, U_NONE},
+	{"semmni", "svsem", "semaphore sets", "sets", "", SYSCTL, K "sem", 3, U_SEMSETS},
+	{"semmns", "svsem", "semaphores in all sets", "semaphores", "", SYSCTL, K "sem", 1, U_SEMS},
+	{"semmsl", "svsem", "semaphores per set", "", "", SYSCTL, K "sem", 0, U_NONE},
+	{"semopm", "svsem", "operations per semop(2)", "", "", SYSCTL, K "sem", 2, U_NONE},
+	{"semvmx", "svsem", "largest semaphore value", "", "", SEML_VMX, NULL, 0, U_NONE},
+	{"queues_max", "pmsg", "POSIX message queues", "queues", "", SYSCTL, MQ "queues_max", 0, U_MQS},
+	{"msg_max", "pmsg", "messages a queue holds", "largest queue's maxmsg", "messages", SYSCTL, MQ "msg_max", 0, U_MQMAX},
+	{"msgsize_max", "pmsg", "largest message", "largest queue's msgsize", "bytes", SYSCTL, MQ "msgsize_max", 0, U_MQSIZE},
+	{"msg_default", "pmsg", "default maxmsg of a new queue", "", "messages", SYSCTL, MQ "msg_default", 0, U_NONE},
+	{"msgsize_default", "pmsg", "default msgsize of a new queue", "", "bytes", SYSCTL, MQ "msgsize_default", 0, U_NONE},
+	{"rlimit_msgqueue", "pmsg", "caller's RLIMIT_MSGQUEUE: bytes of its queues", "caller's queues (estimate)", "bytes", RLIM_MQ, NULL, 0, U_MQBYTES},
+	{"pipe-max-size", "pipe", "largest pipe buffer an unprivileged user may set", "", "bytes", SYSCTL, "/proc/sys/fs/pipe-max-size", 0, U_NONE},
+	{"pipe-user-pages-soft", "pipe", "pipe buffer pages per user before pipes shrink", "", "pages", SYSCTL, "/proc/sys/fs/pipe-user-pages-soft", 0, U_NONE},
+	{"max_dgram_qlen", "unix", "datagrams queued on a Unix socket", "", "messages", SYSCTL, "/proc/sys/net/unix/max_dgram_qlen", 0, U_NONE},
 };
 
 /* Field number field (0-based) of a /proc/sys file, as unsigned. */
@@ -126,16 +136,24 @@ static void fill(struct ipck_limit *l, const struct limit_def *d, const struct u
 {
 	*l = (struct ipck_limit){.name = d->name, .group = d->group, .desc = d->desc,
 				 .use = d->use, .unit = d->unit};
-	if (d->src == SYSCTL)
+	switch (d->src) {
+	case SYSCTL:
 		l->known = read_field(d->path, d->field, &l->value) == 0;
-	else if (d->src == CONST_ONE)
-		l->value = 1, l->known = true;
-	else if (d->src == SEML_VMX)
-		l->value = (unsigned long long)u->seml.semvmx, l->known = u->seml_ok;
-	else if (d->src == RLIM_MQ)
-		l->value = u->mqrl.rlim_cur, l->known = u->mqrl_ok;
-	if (d->used)
-		l->has_used = d->used(u, &l->used) != 0;
+		break;
+	case CONST_ONE:
+		l->value = 1;
+		l->known = true;
+		break;
+	case SEML_VMX:
+		l->value = (unsigned long long)u->seml.semvmx;
+		l->known = u->seml_ok;
+		break;
+	case RLIM_MQ:
+		l->value = u->mqrl.rlim_cur;
+		l->known = u->mqrl_ok;
+		break;
+	}
+	l->has_used = used_of(u, d->used, &l->used);
 }
 
 IPCK_API ssize_t ipck_limits(struct ipck_limit *lim, size_t n)

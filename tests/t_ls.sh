@@ -65,6 +65,17 @@ js=$($IPCK ls --json pshm --name "/$TAG-seg" -o name,size)
 [ "$($IPCK ls --json --stale --name "*$TAG*")" = "[]" ] || fail "--stale shows live objects"
 $IPCK ls --user no-such-user-here >/dev/null 2>&1; [ $? = 2 ] || fail "unknown user is not a usage error"
 
+# Unprivileged, without /dev/mqueue: one line says what may be missing.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && [ ! -e /dev/mqueue ]; then
+	err=$(setpriv --reuid=65534 --regid=65534 --clear-groups $IPCK ls pmsg --json 2>&1 >/dev/null)
+	st=$?
+	[ $st = 0 ] || fail "ls as nobody: exit $st"
+	case $err in
+	*"note: POSIX queues: only those held open are listed"*) ;;
+	*) fail "ls as nobody does not say queues may be missing: $err" ;;
+	esac
+fi
+
 kill $SLEEP
 wait $SLEEP 2>/dev/null
 rm -f "/dev/shm/$TAG-seg" "$DIR/fifo"

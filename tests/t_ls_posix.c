@@ -122,9 +122,48 @@ static void check_queue(void)
 	CHECK_EQ(ipck_remove(fmt("pmsg:%s", name), 0), -ENOENT);
 }
 
+/*
+ * Without privilege and without /dev/mqueue, a queue is found only while a
+ * process holds it, and the listing says so (run as nobody, in a child).
+ */
+static int held_only(void *arg)
+{
+	const char *name = arg;
+	if (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
+		return 10;
+	struct mq_attr a = {.mq_maxmsg = 3, .mq_msgsize = 16};
+	mqd_t q = mq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &a);
+	if (q == (mqd_t)-1)
+		return 11;
+	mq_send(q, "hello", 5, 0);
+	struct lsobj o[2];
+	unsigned missing = 0;
+	int n = ls_find(IPCK_KIND_PMSG, name, 0, o, 2, &missing);
+	mq_unlink(name);
+	if (n != 1)
+		return 12;
+	if (!(missing & IPCK_MISSING_PMSG))
+		return 13;
+	if (o[0].o.messages != 1 || o[0].o.bytes != 5 || o[0].o.size != 48 || o[0].o.uid != 65534)
+		return 14;
+	return ls_holder(&o[0], getpid()) ? 0 : 15;
+}
+
+static void check_held_only(void)
+{
+	if (geteuid() != 0 || access("/dev/mqueue", F_OK) == 0) {
+		fprintf(stderr, "held-only queues: needs root and no /dev/mqueue; not run\n");
+		return;
+	}
+	const char *name = fmt("/%s-nobody", test_tag());
+	CHECK_EQ(reap(spawn(held_only, (void *)name)), 0);
+	mq_unlink(name);
+}
+
 int main(void)
 {
 	umask(0);
+	check_held_only();
 	check_shm();
 	check_sem();
 	check_queue();
