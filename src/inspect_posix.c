@@ -90,7 +90,9 @@ static int mq_detached(void)
  * The older way: a child makes its own private mount namespace, mounts the
  * mqueue fs over /tmp there (nobody else sees it) and sends the directory
  * descriptor back; the mount outlives the namespace as long as the
- * descriptor lives.  The child only makes system calls (fork-safe).
+ * descriptor lives.  The child only makes system calls (fork-safe); the
+ * caller may see its SIGCHLD.  Only kernels without fsmount (before 5.2)
+ * come here.
  */
 static int mq_child(int sock)
 {
