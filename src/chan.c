@@ -151,6 +151,8 @@ IPCK_API ssize_t ipck_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
 		ch->st.recv_msgs++;
 		ch->st.recv_bytes += (size_t)n;
 	}
+	if (ch->err)
+		ipck__poll_mark(ch, true);   /* it fails at once from now on: poll says so */
 	return n;
 }
 
@@ -163,7 +165,10 @@ IPCK_API int ipck_pollfd(const ipck_chan *ch)
 {
 	if (!ch)
 		return -EINVAL;
-	return ch->sc->pollfd(ch);
+	int fd = ch->sc->pollfd(ch);
+	if (fd >= 0 && ch->err)
+		ipck__poll_mark((ipck_chan *)ch, true);   /* a failed channel polls ready */
+	return fd;
 }
 
 IPCK_API size_t ipck_max_msg(const ipck_chan *ch)

@@ -454,6 +454,8 @@ static ssize_t rec_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl)
 		return held_take(ch, buf, cap);
 	if (ch->eof)
 		return -EPIPE;
+	if (cap > ch->max_msg)
+		cap = ch->max_msg;   /* a larger record is cut (MSG_TRUNC): not one of ours */
 	if (spill && !ch->held.spill && !(ch->held.spill = malloc(ch->max_msg)))
 		return -ENOMEM;
 	for (;;) {
@@ -477,19 +479,25 @@ static ssize_t rec_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl)
 	}
 }
 
+/* Would a receive return without the descriptor: a buffered message, or the end? */
+static bool rx_ready(const ipck_chan *ch)
+{
+	if (ch->frame == FRAME_STREAM)
+		return rx_complete(ch);
+	return ch->held.buf != NULL || ch->eof;   /* rec_recv answers these at once */
+}
+
 ssize_t ipck__fd_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
 {
 	deadline_t dl = ipck__deadline(timeout_ms);
 	ssize_t n;
-	if (ch->frame == FRAME_STREAM) {
+	if (ch->frame == FRAME_STREAM)
 		n = stream_recv(ch, buf, cap, dl);
-		ipck__poll_mark(ch, rx_complete(ch));
-	} else if (ch->frame == FRAME_NONE && ch->is_bytes) {
-		n = raw_stream_recv(ch, buf, cap, dl);
-	} else {
+	else if (ch->frame == FRAME_NONE && ch->is_bytes)
+		return raw_stream_recv(ch, buf, cap, dl);
+	else
 		n = rec_recv(ch, buf, cap, dl);
-		ipck__poll_mark(ch, ch->held.buf != NULL);
-	}
+	ipck__poll_mark(ch, rx_ready(ch));
 	return n;
 }
 
@@ -500,7 +508,7 @@ int ipck__fd_pollfd(const ipck_chan *cch)
 		return ch->fd;
 	int r = ipck__pollset(ch, ch->fd);
 	if (r >= 0)
-		ipck__poll_mark(ch, ch->frame == FRAME_STREAM ? rx_complete(ch) : ch->held.buf != NULL);
+		ipck__poll_mark(ch, rx_ready(ch));
 	return r;
 }
 
