@@ -12,6 +12,8 @@ const char *cli_prog = "ipckit";
 
 const struct cli_cmd cli_cmds[] = {
 	{"help", cmd_help, "list the commands, or show one command's help"},
+	{"signals", cmd_signals, "list every signal, or wait for signals and show who sent them"},
+	{"kill", cmd_kill, "queue a signal with a value to processes (sigqueue)"},
 	{NULL, NULL, NULL},
 };
 
