@@ -32,6 +32,7 @@
 
 #define INBOX_MAX (1u << 16)   /* routed signals one channel may hold: 1 MiB */
 #define HEAD_DATA (SIG_WORD - 4)
+#define SPIN_NS 20000          /* look again this long without progress, mid-message */
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct sigchan *reg_head;   /* every signal channel of this process */
@@ -420,7 +421,9 @@ ssize_t ipck__sigchan_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
 	struct sigchan *p = ipck__priv(ch);
 	deadline_t dl = ipck__deadline(timeout_ms);
 	bool gone = false;
+	int64_t spin_end = 0;
 	for (;;) {
+		size_t had = p->got;
 		int r = ipck__sigchan_refill(p, true);
 		if (msg_whole(p))
 			return deliver(p, buf, cap);
@@ -434,6 +437,15 @@ ssize_t ipck__sigchan_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
 			ch->eof = true;   /* all it sent before it left is read */
 			return -EPIPE;
 		}
+		/* The rest of a message is on its way: every signal would wake a
+		 * sleeping receiver, so look again for a while before sleeping. */
+		if (p->have_head && (p->got != had || !spin_end)) {
+			spin_end = ipck__now_ns() + SPIN_NS;
+			if (dl >= 0 && spin_end > dl)
+				spin_end = dl;
+		}
+		if (p->have_head && ipck__now_ns() < spin_end)
+			continue;
 		r = ipck__wait_fd(ch, ch->poll_ep, POLLIN, dl);
 		if (r && r != -EPIPE)
 			return r;
