@@ -326,6 +326,28 @@ static void test_files(void)
 	CHECK_EQ(ipck_open(&c, fmt("signal:%s", d), 0), -EPROTO);   /* a directory */
 }
 
+/* A listener that closes without accepting refuses the waiting client. */
+static int refused_client(void *arg)
+{
+	ipck_chan *c = NULL, *inherited = arg;
+	CHECK_OK(ipck_close(inherited));   /* the fork's copy: not ours to keep */
+	long long t0 = now_ms();
+	CHECK_EQ(ipck_open(&c, fmt("%s?timeout=20000", url), 0), -ECONNREFUSED);
+	CHECK(now_ms() - t0 < 10000);
+	CHECK(c == NULL);
+	return check_failures != 0;
+}
+
+static void test_refused(void)
+{
+	url = test_url("signal");
+	ipck_chan *l = listen_at(url);
+	pid_t pid = spawn(refused_client, l);
+	usleep(200000);   /* its HELLO is queued here by now, most likely */
+	CHECK_OK(ipck_close(l));
+	CHECK_EQ(reap(pid), 0);
+}
+
 /* ---- claiming the signal --------------------------------------------------- */
 
 static void on_sig(int s) { (void)s; }
@@ -395,6 +417,7 @@ int main(void)
 	test_demux();
 	test_stranger();
 	test_full();
+	test_refused();
 	test_claim();
 	check_exit();
 }

@@ -150,12 +150,12 @@ static int rv_open(const struct ipck_url *u, int *fd, struct rv *v)
 	return r;
 }
 
-/* Find the listener and hold a pidfd on it. */
-static int rv_find(ipck_chan *ch, struct sigchan *p, deadline_t dl)
+/* Find the listener and hold a pidfd on it; *fd keeps the file open. */
+static int rv_find(ipck_chan *ch, struct sigchan *p, int *fd, deadline_t dl)
 {
 	struct rv v;
-	int fd, r;
-	for (unsigned a = 0; (r = rv_open(&ch->url, &fd, &v)) == -EAGAIN; a++) {
+	int r;
+	for (unsigned a = 0; (r = rv_open(&ch->url, fd, &v)) == -EAGAIN; a++) {
 		if (!ipck__ms_left(dl))
 			return -ECONNREFUSED;
 		ipck__backoff(a, dl);
@@ -164,8 +164,7 @@ static int rv_find(ipck_chan *ch, struct sigchan *p, deadline_t dl)
 		return r;
 	r = ipck__watch_peer(ch, v.pid);
 	if (!r)
-		r = rv_locked(fd);   /* still held: the pidfd is the listener's */
-	close(fd);
+		r = rv_locked(*fd);   /* still held: the pidfd is the listener's */
 	if (r == -EPIPE)
 		r = -ECONNREFUSED;
 	p->lid = v.lid;
@@ -173,7 +172,12 @@ static int rv_find(ipck_chan *ch, struct sigchan *p, deadline_t dl)
 	return r;
 }
 
-static int wait_welcome(ipck_chan *ch, struct sigchan *p, deadline_t dl)
+/*
+ * Wait for WELCOME.  A listener that closes drops its lock, and one that
+ * dies ends its pidfd: both refuse us (a HELLO left unanswered in a closed
+ * listener's queue would otherwise keep us waiting to the end).
+ */
+static int wait_welcome(ipck_chan *ch, struct sigchan *p, int fd, deadline_t dl)
 {
 	for (;;) {
 		int r = ipck__sigchan_refill(p, true);
@@ -181,13 +185,15 @@ static int wait_welcome(ipck_chan *ch, struct sigchan *p, deadline_t dl)
 			return 0;
 		if (r)
 			return r;
-		if (ch->eof)
-			return -ECONNREFUSED;   /* the listener closed or refused us */
-		r = ipck__wait_fd(ch, ch->poll_ep, POLLIN, dl);
-		if (r && r != -EPIPE)
-			return r;
-		if (ipck__peer_gone(ch))
+		if (ch->eof || ipck__peer_gone(ch) || rv_locked(fd))
 			return -ECONNREFUSED;
+		int left = ipck__ms_left(dl);
+		if (left == 0)
+			return -ETIMEDOUT;
+		deadline_t slice = ipck__deadline(left < 0 || left > 100 ? 100 : left);
+		r = ipck__wait_fd(ch, ch->poll_ep, POLLIN, slice);
+		if (r && r != -EPIPE && r != -ETIMEDOUT)
+			return r;
 	}
 }
 
@@ -195,7 +201,8 @@ static int sg_connect(ipck_chan *ch)
 {
 	struct sigchan *p = ipck__priv(ch);
 	deadline_t dl = ipck__deadline(ch->url.timeout_ms);
-	int r = rv_find(ch, p, dl);
+	int fd = -1;
+	int r = rv_find(ch, p, &fd, dl);
 	if (!r)
 		r = ipck__sigchan_setup(ch, ch->url.sig);
 	if (!r)
@@ -203,7 +210,8 @@ static int sg_connect(ipck_chan *ch)
 	if (r == -EPIPE)
 		r = -ECONNREFUSED;
 	if (!r)
-		r = wait_welcome(ch, p, dl);
+		r = wait_welcome(ch, p, fd, dl);
+	ipck__close_fd(fd);
 	if (r && p->registered && !ipck__peer_gone(ch))
 		ipck__sigchan_put(p, K_BYE, 0, 0, 0);   /* a late accept ends at once */
 	return r ? sg_undo(ch, r) : 0;
