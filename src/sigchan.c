@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #define INBOX_MAX (1u << 16)   /* routed signals one channel may hold: 1 MiB */
+#define PUMP_STOP 1024         /* a reader holding this many of its own reads no more */
 #define HEAD_DATA (SIG_WORD - 4)
 #define SPIN_NS 20000          /* look again this long without progress, mid-message */
 
@@ -113,12 +114,17 @@ static bool inbox_pop(struct sigchan *p, struct sent *e)
 	return true;
 }
 
-/* Read every pending signal of p's signalfd and route it. */
+/*
+ * Read the pending signals of p's signalfd and route them.  Once p holds
+ * PUMP_STOP signals of its own, the rest stay in the kernel's queue, where
+ * they count against the sender's room: a slow reader slows its writer
+ * down instead of filling memory.
+ */
 static int pump_locked(struct sigchan *p)
 {
 	struct signalfd_siginfo si[32];
 	pid_t me = getpid();
-	for (;;) {
+	while (p->in_len < PUMP_STOP) {
 		ssize_t n = read(p->ch->fd, si, sizeof(si));
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -133,6 +139,7 @@ static int pump_locked(struct sigchan *p)
 		if (cnt < sizeof(si) / sizeof(si[0]))
 			return 0;
 	}
+	return 0;
 }
 
 /* ---- assembling messages (the owner's, under reg_lock) ------------------- */

@@ -326,6 +326,51 @@ static void test_files(void)
 	CHECK_EQ(ipck_open(&c, fmt("signal:%s", d), 0), -EPROTO);   /* a directory */
 }
 
+/*
+ * A backlog larger than what a channel may hold in memory (65536 signals):
+ * the reader must leave it in the kernel's queue and take it as it goes.
+ */
+#define BACKLOG_MSGS 150   /* of 4096 bytes: 76950 signals */
+
+static int backlog_receiver(void *arg)
+{
+	(void)arg;
+	ipck_chan *c;
+	unsigned char buf[4096];
+	CHECK_OK(ipck_open(&c, url, 0));
+	REQUIRE(c);
+	long base = user_pending();
+	struct rlimit rl = {(rlim_t)base + 70000, (rlim_t)base + 70000};
+	CHECK_SYS(setrlimit(RLIMIT_SIGPENDING, &rl));
+	CHECK_EQ(ipck_send(c, "ready", 5, 5000), 5);
+	long long t0 = now_ms();
+	while (user_pending() < base + 66000 && now_ms() - t0 < 30000)
+		usleep(10000);   /* until the sender has queued more than we may hold */
+	CHECK(user_pending() >= base + 66000);
+	for (unsigned i = 0; i < BACKLOG_MSGS && !check_failures; i++) {
+		CHECK_EQ(ipck_recv(c, buf, sizeof(buf), 10000), 4096);
+		CHECK(check_pattern(buf, 4096, i));
+	}
+	CHECK_OK(ipck_close(c));
+	return check_failures != 0;
+}
+
+static void test_backlog(void)
+{
+	unsigned char buf[4096];
+	pid_t pid;
+	ipck_chan *l, *s = serve_child(&l, backlog_receiver, NULL, &pid);
+	CHECK_EQ(ipck_recv(s, buf, sizeof(buf), 10000), 5);
+	for (unsigned i = 0; i < BACKLOG_MSGS && !check_failures; i++) {
+		fill_pattern(buf, 4096, i);
+		CHECK_EQ(ipck_send(s, buf, 4096, 30000), 4096);
+	}
+	CHECK_EQ(ipck_recv(s, buf, sizeof(buf), 30000), -EPIPE);
+	CHECK_OK(ipck_close(s));
+	CHECK_OK(ipck_close(l));
+	CHECK_EQ(reap(pid), 0);
+}
+
 /* A listener that closes without accepting refuses the waiting client. */
 static int refused_client(void *arg)
 {
@@ -417,6 +462,7 @@ int main(void)
 	test_demux();
 	test_stranger();
 	test_full();
+	test_backlog();
 	test_refused();
 	test_claim();
 	check_exit();
