@@ -55,20 +55,22 @@ bool ipck__sigchan_peer_left(struct sigchan *p)
 static struct sigchan *route(const struct signalfd_siginfo *si, pid_t me)
 {
 	unsigned kind = TAG_KIND(si->ssi_errno);
+	struct sigchan *l = NULL;
 	if (si->ssi_code != SI_QUEUE || !kind || kind > K_BYE)
 		return NULL;   /* not one of ours: kill(2), plain sigqueue(3)... */
 	for (struct sigchan *p = reg_head; p; p = p->next) {
 		if (p->self != me || p->sig != (int)si->ssi_signo)
 			continue;
-		if (kind == K_HELLO) {
-			if (p->listener && (uint32_t)si->ssi_ptr == p->lid)
-				return p;
-		} else if (!p->listener && p->ch->peer_pid == (pid_t)si->ssi_pid &&
+		if (p->listener) {
+			if ((uint32_t)si->ssi_ptr == p->lid)
+				l = p;
+		} else if (kind != K_HELLO && p->ch->peer_pid == (pid_t)si->ssi_pid &&
 			   p->id == TAG_ID(si->ssi_errno) && !p->peer_closed) {
 			return p;
 		}
 	}
-	return NULL;
+	/* A HELLO, or the BYE of a client that gave up before accept. */
+	return kind == K_HELLO || kind == K_BYE ? l : NULL;
 }
 
 static int inbox_grow(struct sigchan *p)
@@ -221,12 +223,24 @@ int ipck__sigchan_refill(struct sigchan *p, bool take)
 	return r;
 }
 
+/* A BYE later in the listener's inbox withdraws the client's HELLO. */
+static bool withdrawn_locked(const struct sigchan *l, const struct sent *h)
+{
+	for (size_t i = 0; i < l->in_len; i++) {
+		const struct sent *e = &l->in[(l->in_head + i) & (l->in_cap - 1)];
+		if (TAG_KIND(e->tag) == K_BYE && e->pid == h->pid && TAG_ID(e->tag) == TAG_ID(h->tag))
+			return true;
+	}
+	return false;
+}
+
 int ipck__sigchan_hello(struct sigchan *l, struct sent *h)
 {
 	pthread_mutex_lock(&reg_lock);
 	int r = pump_locked(l);
-	if (!r)
-		r = inbox_pop(l, h);
+	while (!r && inbox_pop(l, h))
+		if (TAG_KIND(h->tag) == K_HELLO && !withdrawn_locked(l, h))
+			r = 1;
 	ipck__poll_mark(l->ch, l->in_len > 0);
 	pthread_mutex_unlock(&reg_lock);
 	return r;

@@ -11,7 +11,8 @@
  *   WELCOME  listener -> client  accept answered
  *   HEAD     word = u32 length, then the message's first WORD-4 bytes
  *   CHUNK    the next WORD bytes of the message
- *   BYE      the sender closed (or refused the connection)
+ *   BYE      the sender closed, or refused the connection; from a client
+ *            that gave up waiting, word = listener id: withdraws its HELLO
  * HEAD, CHUNK and BYE carry a per-direction sequence number: a gap or a
  * repeat fails the channel with -EPROTO (realtime signals are queued in
  * order and never merged, so that would be a bug or an intruder).

@@ -3,6 +3,8 @@
  *   echo     many messages of every size between two processes, peer pids
  *   demux    one process with two connections to one listener, and a
  *            listener process with two clients: each gets only its own
+ *   threads  two connections served by two threads at once, one through
+ *            ipck_pollfd
  *   stranger a third process queues the same signal (plain sigqueue, and
  *            forged tags) into a receiver: dropped, the stream stays whole
  *   full     the receiver's RLIMIT_SIGPENDING made small (it is the
@@ -15,6 +17,7 @@
 #include "check.h"
 #include "ipckit.h"
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -371,6 +374,59 @@ static void test_backlog(void)
 	CHECK_EQ(reap(pid), 0);
 }
 
+/* ---- threads ----------------------------------------------------------------- */
+
+/* Two connections of one process, each served by its own thread: one
+ * blocks in ipck_recv, the other in poll(2) on ipck_pollfd.  Whichever
+ * thread reads the shared queue routes the other's signals to it. */
+struct server_arg {
+	ipck_chan *s;
+	bool use_poll;
+	int served;
+};
+
+static void *serve_thread(void *arg)
+{
+	struct server_arg *a = arg;
+	unsigned char buf[4096];
+	struct pollfd p = {.fd = ipck_pollfd(a->s), .events = POLLIN};
+	for (;;) {
+		if (a->use_poll && poll(&p, 1, 10000) != 1)
+			break;
+		ssize_t n = ipck_recv(a->s, buf, sizeof(buf), a->use_poll ? 0 : 10000);
+		if (n == -ETIMEDOUT && a->use_poll)
+			continue;   /* woken for a message not yet whole */
+		if (n < 0)
+			break;
+		if (ipck_send(a->s, buf, (size_t)n, 10000) != n)
+			break;
+		a->served++;
+	}
+	return NULL;
+}
+
+static void test_threads(void)
+{
+	pid_t me = getpid(), p1, p2;
+	ipck_chan *l = NULL, *s1 = serve_child(&l, echo_client, &me, &p1), *s2 = NULL;
+	p2 = spawn(echo_client, &me);
+	CHECK_OK(ipck_accept(l, &s2, 10000));
+	REQUIRE(s2);
+	struct server_arg a1 = {s1, false, 0}, a2 = {s2, true, 0};
+	pthread_t t1, t2;
+	REQUIRE(pthread_create(&t1, NULL, serve_thread, &a1) == 0);
+	REQUIRE(pthread_create(&t2, NULL, serve_thread, &a2) == 0);
+	pthread_join(t1, NULL);
+	pthread_join(t2, NULL);
+	CHECK_EQ(a1.served, 200);
+	CHECK_EQ(a2.served, 200);
+	CHECK_EQ(reap(p1), 0);
+	CHECK_EQ(reap(p2), 0);
+	CHECK_OK(ipck_close(s1));
+	CHECK_OK(ipck_close(s2));
+	CHECK_OK(ipck_close(l));
+}
+
 /* A listener that closes without accepting refuses the waiting client. */
 static int refused_client(void *arg)
 {
@@ -391,6 +447,33 @@ static void test_refused(void)
 	usleep(200000);   /* its HELLO is queued here by now, most likely */
 	CHECK_OK(ipck_close(l));
 	CHECK_EQ(reap(pid), 0);
+}
+
+/* A client that gave up before accept withdrew: accept does not return it. */
+static int impatient_client(void *arg)
+{
+	ipck_chan *c = NULL;
+	(void)arg;
+	CHECK_EQ(ipck_open(&c, fmt("%s?timeout=200", url), 0), -ETIMEDOUT);
+	CHECK_EQ(write(sync_pipe[1], "t", 1), 1);
+	usleep(500000);   /* alive, so only its BYE tells */
+	return check_failures != 0;
+}
+
+static void test_withdrawn(void)
+{
+	char t;
+	url = test_url("signal");
+	ipck_chan *l = listen_at(url), *s = NULL;
+	REQUIRE(pipe(sync_pipe) == 0);
+	pid_t pid = spawn(impatient_client, NULL);
+	REQUIRE(read(sync_pipe[0], &t, 1) == 1);
+	CHECK_EQ(ipck_accept(l, &s, 100), -ETIMEDOUT);
+	CHECK(s == NULL);
+	CHECK_EQ(reap(pid), 0);
+	CHECK_OK(ipck_close(l));
+	close(sync_pipe[0]);
+	close(sync_pipe[1]);
 }
 
 /* ---- claiming the signal --------------------------------------------------- */
@@ -460,10 +543,12 @@ int main(void)
 	test_files();
 	test_echo();
 	test_demux();
+	test_threads();
 	test_stranger();
 	test_full();
 	test_backlog();
 	test_refused();
+	test_withdrawn();
 	test_claim();
 	check_exit();
 }

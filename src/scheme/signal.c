@@ -213,7 +213,7 @@ static int sg_connect(ipck_chan *ch)
 		r = wait_welcome(ch, p, fd, dl);
 	ipck__close_fd(fd);
 	if (r && p->registered && !ipck__peer_gone(ch))
-		ipck__sigchan_put(p, K_BYE, 0, 0, 0);   /* a late accept ends at once */
+		ipck__sigchan_put(p, K_BYE, 0, p->lid, 0);   /* withdraws the HELLO */
 	return r ? sg_undo(ch, r) : 0;
 }
 
