@@ -213,11 +213,11 @@ static int take_locked(struct sigchan *p)
 	return r;
 }
 
-int ipck__sigchan_refill(struct sigchan *p, bool take)
+int ipck__sigchan_refill(struct sigchan *p)
 {
 	pthread_mutex_lock(&reg_lock);
 	int r = pump_locked(p);
-	if (!r && take)
+	if (!r)
 		r = take_locked(p);
 	pthread_mutex_unlock(&reg_lock);
 	return r;
@@ -311,6 +311,7 @@ void ipck__sigchan_release(ipck_chan *ch)
 			pp = &(*pp)->next;
 		if (*pp)
 			*pp = p->next;
+		p->in_len = 0;   /* so the pump below reads to the end */
 		if (p->self == getpid())
 			pump_locked(p);   /* route the rest to the others; ours are dropped */
 		pthread_mutex_unlock(&reg_lock);
@@ -341,7 +342,7 @@ int ipck__sigchan_put(struct sigchan *p, unsigned kind, unsigned seq, uintptr_t 
 			return -EPIPE;
 		if (r != -EAGAIN)
 			return r;
-		r = ipck__sigchan_refill(p, false);   /* free slots of our own */
+		r = ipck__sigchan_refill(p);   /* free slots of our own, see a BYE */
 		if (r)
 			return r;
 		if (ipck__sigchan_peer_left(p))
@@ -398,19 +399,21 @@ ssize_t ipck__sigchan_send(ipck_chan *ch, const void *msg, size_t len, int timeo
 	uintptr_t head;
 	size_t off = len < HEAD_DATA ? len : HEAD_DATA;
 
+	/* Route what is pending first: a peer that closed has said so, and
+	 * must not have its queue filled by a sender that never reads. */
+	int r = ipck__sigchan_refill(p);
+	if (r)
+		return r;
 	if (ipck__sigchan_peer_left(p))
 		return -EPIPE;
-	if (p->tx) {
-		int r = ipck__sigchan_flush(p, dl);
-		if (r)
-			return r;
-	}
+	if (p->tx && (r = ipck__sigchan_flush(p, dl)))
+		return r;
 	memset(b, 0, sizeof(b));
 	memcpy(b, &len32, 4);
 	if (off)
 		memcpy(b + 4, msg, off);
 	memcpy(&head, b, SIG_WORD);
-	int r = ipck__sigchan_put(p, K_HEAD, 0, head, dl);
+	r = ipck__sigchan_put(p, K_HEAD, 0, head, dl);
 	if (r)
 		return r;   /* nothing was sent */
 	r = put_chunks(p, msg, len, &off, dl);
@@ -445,7 +448,7 @@ ssize_t ipck__sigchan_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
 	int64_t spin_end = 0;
 	for (;;) {
 		size_t had = p->got;
-		int r = ipck__sigchan_refill(p, true);
+		int r = ipck__sigchan_refill(p);
 		if (msg_whole(p))
 			return deliver(p, buf, cap);
 		if (r)

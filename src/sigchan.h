@@ -77,8 +77,9 @@ void ipck__sigchan_release(ipck_chan *ch);
 int ipck__sigchan_put(struct sigchan *p, unsigned kind, unsigned seq, uintptr_t word, deadline_t dl);
 /* Send the rest of a message whose send timed out (p->tx); -ETIMEDOUT keeps it. */
 int ipck__sigchan_flush(struct sigchan *p, deadline_t dl);
-/* Route what is pending; with take, feed this channel's own signals in. */
-int ipck__sigchan_refill(struct sigchan *p, bool take);
+/* Route what is pending and feed this channel's own signals to its
+ * message (owner thread only); sets the poll mark. */
+int ipck__sigchan_refill(struct sigchan *p);
 /* Listener: route what is pending and take the first HELLO; 1, 0 or -errno. */
 int ipck__sigchan_hello(struct sigchan *l, struct sent *h);
 ssize_t ipck__sigchan_send(ipck_chan *ch, const void *msg, size_t len, int timeout_ms);

@@ -180,7 +180,7 @@ static int rv_find(ipck_chan *ch, struct sigchan *p, int *fd, deadline_t dl)
 static int wait_welcome(ipck_chan *ch, struct sigchan *p, int fd, deadline_t dl)
 {
 	for (;;) {
-		int r = ipck__sigchan_refill(p, true);
+		int r = ipck__sigchan_refill(p);
 		if (p->welcomed)
 			return 0;
 		if (r)
