@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@
 #define PUMP_STOP 1024         /* a reader holding this many of its own reads no more */
 #define HEAD_DATA (SIG_WORD - 4)
 #define SPIN_NS 20000          /* look again this long without progress, mid-message */
+#define SPIN_MIN 512           /* ... of a message this long or longer */
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct sigchan *reg_head;   /* every signal channel of this process */
@@ -461,15 +463,19 @@ ssize_t ipck__sigchan_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
 			ch->eof = true;   /* all it sent before it left is read */
 			return -EPIPE;
 		}
-		/* The rest of a message is on its way: every signal would wake a
-		 * sleeping receiver, so look again for a while before sleeping. */
-		if (p->have_head && (p->got != had || !spin_end)) {
+		/* The rest of a long message is on its way: every signal would
+		 * wake a sleeping receiver, so look again for a while before
+		 * sleeping.  (For a short one, the looking costs the sender more
+		 * than the few wake-ups it saves.) */
+		if (p->have_head && p->want >= SPIN_MIN && (p->got != had || !spin_end)) {
 			spin_end = ipck__now_ns() + SPIN_NS;
 			if (dl >= 0 && spin_end > dl)
 				spin_end = dl;
 		}
-		if (p->have_head && ipck__now_ns() < spin_end)
+		if (p->have_head && p->want >= SPIN_MIN && ipck__now_ns() < spin_end) {
+			sched_yield();   /* the sender may be waiting for this CPU */
 			continue;
+		}
 		r = ipck__wait_fd(ch, ch->poll_ep, POLLIN, dl);
 		if (r && r != -EPIPE)
 			return r;
