@@ -344,7 +344,11 @@ static int backlog_receiver(void *arg)
 	REQUIRE(c);
 	long base = user_pending();
 	struct rlimit rl = {(rlim_t)base + 70000, (rlim_t)base + 70000};
-	CHECK_SYS(setrlimit(RLIMIT_SIGPENDING, &rl));
+	if (base < 0 || setrlimit(RLIMIT_SIGPENDING, &rl) < 0) {
+		CHECK_EQ(ipck_send(c, "skip", 4, 5000), 4);   /* a hard limit we may not raise */
+		CHECK_OK(ipck_close(c));
+		return check_failures != 0;
+	}
 	CHECK_EQ(ipck_send(c, "ready", 5, 5000), 5);
 	long long t0 = now_ms();
 	while (user_pending() < base + 66000 && now_ms() - t0 < 30000)
@@ -363,8 +367,11 @@ static void test_backlog(void)
 	unsigned char buf[4096];
 	pid_t pid;
 	ipck_chan *l, *s = serve_child(&l, backlog_receiver, NULL, &pid);
-	CHECK_EQ(ipck_recv(s, buf, sizeof(buf), 10000), 5);
-	for (unsigned i = 0; i < BACKLOG_MSGS && !check_failures; i++) {
+	ssize_t n = ipck_recv(s, buf, sizeof(buf), 10000);
+	CHECK(n == 5 || n == 4);
+	if (n == 4)
+		fprintf(stderr, "  backlog case skipped: RLIMIT_SIGPENDING cannot be raised\n");
+	for (unsigned i = 0; n == 5 && i < BACKLOG_MSGS && !check_failures; i++) {
 		fill_pattern(buf, 4096, i);
 		CHECK_EQ(ipck_send(s, buf, 4096, 30000), 4096);
 	}
