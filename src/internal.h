@@ -221,4 +221,19 @@ uint64_t ipck__nonce(void);
 /* Owner check of a named object: 0, or -EACCES unless uid is ours or u->peer_uid. */
 int ipck__check_owner(const struct ipck_url *u, uid_t uid);
 
+/* ---- rendezvous of the FIFO and queue schemes (rendezvous.c) ------------ */
+
+/* Longest ".<pid>.<n>.c2s" a per-connection object name adds to its base. */
+#define IPCK_CONN_SUFFIX_MAX 26
+/* A connection's nonce: low 32 bits a per-process counter naming its
+ * objects, high 32 bits random so a stale welcome is never taken for ours. */
+uint64_t ipck__conn_nonce(void);
+/* "<base>.<pid>.<n>.<dir>" for the connection h announces; -ENAMETOOLONG. */
+int ipck__conn_name(char *out, size_t cap, const char *base, const struct hello *h,
+		    const char *dir);
+/* A greeting from this process: TAG_HELLO or TAG_WELCOME. */
+void ipck__hello_make(struct hello *h, uint32_t tag, uint64_t nonce);
+/* Copy and check a received greeting of the given tag: 0, or -EPROTO. */
+int ipck__hello_parse(struct hello *h, const void *buf, size_t n, uint32_t tag);
+
 #endif
