@@ -8,11 +8,13 @@
 extern const struct ipck_scheme ipck__scheme_pipe;
 extern const struct ipck_scheme ipck__scheme_socketpair;
 extern const struct ipck_scheme ipck__scheme_fifo;
+extern const struct ipck_scheme ipck__scheme_pmsg;
 
 const struct ipck_scheme *const ipck__schemes[] = {
 	&ipck__scheme_pipe,
 	&ipck__scheme_socketpair,
 	&ipck__scheme_fifo,
+	&ipck__scheme_pmsg,
 	NULL,
 };
 
