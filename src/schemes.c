@@ -9,12 +9,14 @@ extern const struct ipck_scheme ipck__scheme_pipe;
 extern const struct ipck_scheme ipck__scheme_socketpair;
 extern const struct ipck_scheme ipck__scheme_fifo;
 extern const struct ipck_scheme ipck__scheme_pmsg;
+extern const struct ipck_scheme ipck__scheme_svmsg;
 
 const struct ipck_scheme *const ipck__schemes[] = {
 	&ipck__scheme_pipe,
 	&ipck__scheme_socketpair,
 	&ipck__scheme_fifo,
 	&ipck__scheme_pmsg,
+	&ipck__scheme_svmsg,
 	NULL,
 };
 
