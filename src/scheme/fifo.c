@@ -37,6 +37,7 @@ struct fifo_priv {
 	dev_t dev;     /* listener: the well-known FIFO it made */
 	ino_t ino;
 	int hold_fd;   /* listener: a write end of its own FIFO (framed), or -1 */
+	pid_t maker;   /* listener: the process that made it (a child's copy keeps it) */
 };
 
 static int fifo_parse(struct ipck_url *u)
@@ -53,10 +54,12 @@ static int fifo_parse(struct ipck_url *u)
 
 /*
  * Open the FIFO at path, never through a symlink and never anything but a
- * FIFO.  Returns the descriptor (non-blocking) with its stat in *st, -ELOOP
- * for a symlink, -ECONNREFUSED for another kind of file, or -errno.
+ * FIFO; with u, only one whose owner u accepts (checked before the open,
+ * which the reader would notice).  Returns the descriptor (non-blocking)
+ * with its stat in *st, -ELOOP for a symlink, -ECONNREFUSED for another kind
+ * of file, -EACCES, or -errno.
  */
-static int fifo_open_at(const char *path, int how, struct stat *st)
+static int fifo_open_at(const char *path, int how, struct stat *st, const struct ipck_url *u)
 {
 	struct stat l;
 	if (lstat(path, &l) < 0)
@@ -65,6 +68,8 @@ static int fifo_open_at(const char *path, int how, struct stat *st)
 		return -ELOOP;
 	if (!S_ISFIFO(l.st_mode))
 		return -ECONNREFUSED;
+	if (u && ipck__check_owner(u, l.st_uid))
+		return -EACCES;
 	int fd = open(path, how | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -88,7 +93,7 @@ static int fifo_make(const char *path, unsigned mode, int how, struct stat *st)
 {
 	if (mkfifo(path, mode & 0600) < 0)
 		return errno == EEXIST ? -EADDRINUSE : -errno;
-	int fd = fifo_open_at(path, how, st);
+	int fd = fifo_open_at(path, how, st, NULL);
 	if (fd < 0)
 		return fd;   /* not ours any more: leave it */
 	if (fchmod(fd, mode) < 0) {
@@ -112,11 +117,12 @@ static int fifo_listen(ipck_chan *ch)
 		return fd;
 	p->dev = st.st_dev;
 	p->ino = st.st_ino;
+	p->maker = getpid();
 	ch->fd = fd;
 	ch->max_msg = IPCK_STREAM_MAX;
 	if (ch->url.raw)
 		return 0;   /* a write end of ours would hide the writer's EOF */
-	p->hold_fd = fifo_open_at(ch->url.addr, O_WRONLY, &hs);
+	p->hold_fd = fifo_open_at(ch->url.addr, O_WRONLY, &hs, NULL);
 	if (p->hold_fd >= 0 && hs.st_ino == st.st_ino && hs.st_dev == st.st_dev)
 		return 0;
 	int e = p->hold_fd < 0 ? p->hold_fd : -ECONNREFUSED;
@@ -177,10 +183,10 @@ static int fifo_attach(ipck_chan *l, ipck_chan *c, const struct hello *h)
 	if ((r = ipck__conn_name(c2s, sizeof(c2s), l->url.addr, h, "c2s")) ||
 	    (r = ipck__conn_name(s2c, sizeof(s2c), l->url.addr, h, "s2c")))
 		return r;
-	rfd = fifo_open_at(c2s, O_RDONLY, &a);
+	rfd = fifo_open_at(c2s, O_RDONLY, &a, &l->url);
 	if (rfd < 0)
 		return rfd;
-	wfd = fifo_open_at(s2c, O_WRONLY, &b);   /* ENXIO: its client is gone */
+	wfd = fifo_open_at(s2c, O_WRONLY, &b, &l->url);   /* ENXIO: its client is gone */
 	if (wfd < 0) {
 		r = wfd;
 		goto out_rfd;
@@ -211,7 +217,7 @@ static int fifo_accept_raw(ipck_chan *l, ipck_chan *c, int timeout_ms)
 	int r = ipck__wait_fd(l, l->fd, POLLIN, ipck__deadline(timeout_ms));
 	if (r)
 		return r;
-	int fresh = fifo_open_at(l->url.addr, O_RDONLY, &st);
+	int fresh = fifo_open_at(l->url.addr, O_RDONLY, &st, NULL);
 	if (fresh < 0)
 		return fresh;
 	if (st.st_dev != p->dev || st.st_ino != p->ino) {
@@ -261,7 +267,7 @@ static int fifo_make_pair(ipck_chan *ch, const char *c2s, const char *s2c,
 		r = rw;
 		goto out_s2c;
 	}
-	ch->wfd = fifo_open_at(c2s, O_WRONLY, &w);
+	ch->wfd = fifo_open_at(c2s, O_WRONLY, &w, NULL);
 	close(rw);
 	if (ch->wfd >= 0 && w.st_dev == a->st_dev && w.st_ino == a->st_ino)
 		return 0;
@@ -344,7 +350,7 @@ static int fifo_connect(ipck_chan *ch)
 	struct stat st, a, b;
 	struct hello h;
 
-	int wk = fifo_open_at(ch->url.addr, O_WRONLY, &st);
+	int wk = fifo_open_at(ch->url.addr, O_WRONLY, &st, &ch->url);
 	if (wk < 0)
 		return wk == -ENXIO || wk == -ENOENT ? -ECONNREFUSED : wk;
 	if (ch->url.raw)
@@ -393,7 +399,8 @@ static int fifo_close(ipck_chan *ch)
 	int r = ipck__close_fd(ch->fd);
 	ipck__close_fd(p->hold_fd);
 	struct stat st = {.st_dev = p->dev, .st_ino = p->ino};
-	fifo_unlink_same(ch->url.addr, &st);
+	if (p->maker == getpid())
+		fifo_unlink_same(ch->url.addr, &st);
 	return r;
 }
 

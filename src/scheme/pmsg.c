@@ -53,6 +53,7 @@ struct pmsg_priv {
 	bool held;           /* buf holds a message not yet delivered */
 	dev_t dev;           /* listener: the well-known queue it made */
 	ino_t ino;
+	pid_t maker;         /* listener: the process that made it */
 };
 
 static int pmsg_parse(struct ipck_url *u)
@@ -273,6 +274,7 @@ static int pmsg_listen(ipck_chan *ch)
 	}
 	p->dev = st.st_dev;
 	p->ino = st.st_ino;
+	p->maker = getpid();
 	ch->fd = q;
 	ch->max_msg = (size_t)a.mq_msgsize - (ch->url.raw ? 0 : 1);
 	return 0;
@@ -471,7 +473,8 @@ static int pmsg_close(ipck_chan *ch)
 	struct pmsg_priv *p = ipck__priv(ch);
 	if (ch->role == ROLE_LISTENER) {
 		int r = mq_close(ch->fd) < 0 ? -errno : 0;
-		pmsg_unlink_same(ch->url.addr, p->dev, p->ino);
+		if (p->maker == getpid())   /* not a copy inherited by a child */
+			pmsg_unlink_same(ch->url.addr, p->dev, p->ino);
 		return r;
 	}
 	if (!ch->eof && !ch->url.raw) {
