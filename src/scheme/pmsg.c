@@ -51,6 +51,8 @@ struct pmsg_priv {
 	unsigned char *tx;   /* tag byte and payload of the message being sent */
 	size_t len;          /* payload length of the held message */
 	bool held;           /* buf holds a message not yet delivered */
+	bool gone;           /* the peer was seen dead: drain, then -EPIPE */
+	struct ipck_watch *watch;  /* wakes a blocking receive (made on the first) */
 	dev_t dev;           /* listener: the well-known queue it made */
 	ino_t ino;
 	pid_t maker;         /* listener: the process that made it */
@@ -96,7 +98,7 @@ static int pmsg_attr(const struct ipck_url *u, struct mq_attr *a)
 /* Make a queue exclusively, with exactly mode. */
 static int pmsg_make(const char *name, int how, unsigned mode, struct mq_attr *a)
 {
-	mqd_t q = mq_open(name, how | O_CREAT | O_EXCL | O_NONBLOCK, mode & 0600, a);
+	mqd_t q = mq_open(name, how | O_CREAT | O_EXCL, mode & 0600, a);
 	if (q < 0)
 		return errno == EEXIST ? -EADDRINUSE : -errno;
 	if (fchmod(q, mode) < 0) {
@@ -171,18 +173,32 @@ static int pmsg_put(ipck_chan *ch, mqd_t q, const void *m, size_t n, unsigned pr
 	}
 }
 
-/* One queue message into the buffer: its length, -EPIPE once the peer is gone and it is empty. */
+/* A receive that never sleeps, on a blocking or a non-blocking descriptor. */
+static ssize_t pmsg_get_now(ipck_chan *ch, struct pmsg_priv *p)
+{
+	static const struct timespec past = {0, 0};
+	for (;;) {
+		ssize_t n = mq_timedreceive(ch->fd, (char *)p->buf, p->bufsize, NULL, &past);
+		if (n >= 0)
+			return n;
+		if (errno == EAGAIN || errno == ETIMEDOUT)
+			return -EAGAIN;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+/*
+ * One queue message into the buffer, waiting by poll (raw, and the
+ * welcome): its length, -EPIPE once the peer is gone and it is empty.
+ */
 static ssize_t pmsg_get(ipck_chan *ch, struct pmsg_priv *p, deadline_t dl)
 {
 	bool gone = false;
 	for (;;) {
-		ssize_t n = mq_receive(ch->fd, (char *)p->buf, p->bufsize, NULL);
-		if (n >= 0)
+		ssize_t n = pmsg_get_now(ch, p);
+		if (n != -EAGAIN)
 			return n;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN)
-			return -errno;
 		if (gone)
 			return -EPIPE;
 		int r = ipck__wait_fd(ch, ch->fd, POLLIN, dl);
@@ -190,6 +206,77 @@ static ssize_t pmsg_get(ipck_chan *ch, struct pmsg_priv *p, deadline_t dl)
 			gone = true;   /* drain what it sent, then fail */
 		else if (r)
 			return r;
+	}
+}
+
+#define WAKE_LEN 5   /* TAG_WAKE, then a u32 generation */
+
+/* The watcher's wake(): a WAKE into our own receive queue, unless it is full. */
+static int pmsg_wake(void *arg, uint32_t gen, bool dead)
+{
+	static const struct timespec past = {0, 0};
+	unsigned char m[WAKE_LEN] = {TAG_WAKE};
+	ipck_chan *ch = arg;
+	(void)dead;   /* a full queue does not block its receiver: nothing to drop */
+	memcpy(m + 1, &gen, 4);
+	if (mq_timedsend(ch->fd, (const char *)m, WAKE_LEN, 0, &past) == 0 || errno != ETIMEDOUT)
+		return 0;
+	return -EAGAIN;
+}
+
+/* The generation of a WAKE in the buffer, or -1 for anything else. */
+static int64_t pmsg_wake_gen(const struct pmsg_priv *p, ssize_t n)
+{
+	uint32_t g;
+	if (n != WAKE_LEN || p->buf[0] != TAG_WAKE)
+		return -1;
+	memcpy(&g, p->buf + 1, 4);
+	return g;
+}
+
+/* Block in mq_receive with the watcher armed: the length, or -errno. */
+static ssize_t pmsg_block(ipck_chan *ch, struct pmsg_priv *p, deadline_t dl, int64_t *gen)
+{
+	int r;
+	if (!p->watch && (r = ipck__watch_start(&p->watch, ch->peer_fd, pmsg_wake, ch)))
+		return r;
+	*gen = ipck__watch_arm(p->watch, dl);
+	if (*gen < 0)
+		return *gen;   /* -EPIPE: the peer is dead */
+	ssize_t n = mq_receive(ch->fd, (char *)p->buf, p->bufsize, NULL);
+	int e = errno;
+	ipck__watch_disarm(p->watch);
+	return n < 0 ? -e : n;
+}
+
+/*
+ * One message of a connection into the buffer: blocking in mq_receive, woken
+ * by the watcher at the deadline or the peer's death.  Its length, or
+ * -ETIMEDOUT, -EPIPE once the peer is gone and it is empty, -errno.
+ */
+static ssize_t pmsg_get_watched(ipck_chan *ch, struct pmsg_priv *p, deadline_t dl)
+{
+	for (;;) {
+		bool block = !p->gone && ipck__ms_left(dl) != 0;
+		int64_t gen = 0;
+		ssize_t n = block ? pmsg_block(ch, p, dl, &gen) : pmsg_get_now(ch, p);
+		if (n >= 0) {
+			int64_t g = pmsg_wake_gen(p, n);
+			if (g < 0)
+				return n;
+			if (block && g == gen && ipck__watch_dead(p->watch))
+				p->gone = true;   /* ours: the deadline or the peer; the loop sees which */
+		} else if (n == -EPIPE) {
+			p->gone = true;
+		} else if (n == -EAGAIN && p->gone) {
+			return -EPIPE;
+		} else if (n == -EAGAIN && !ipck__peer_gone(ch)) {
+			return -ETIMEDOUT;
+		} else if (n == -EAGAIN) {
+			p->gone = true;
+		} else if (n != -EINTR) {
+			return n;
+		}
 	}
 }
 
@@ -216,7 +303,8 @@ static ssize_t pmsg_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
 	if (!p->held) {
 		if (ch->eof)
 			return -EPIPE;
-		ssize_t n = pmsg_get(ch, p, ipck__deadline(timeout_ms));
+		deadline_t dl = ipck__deadline(timeout_ms);
+		ssize_t n = ch->url.raw ? pmsg_get(ch, p, dl) : pmsg_get_watched(ch, p, dl);
 		if (n == -EPIPE)
 			ch->eof = true;
 		if (n < 0 || (n = pmsg_take(ch, p, n)) < 0)
@@ -263,7 +351,8 @@ static int pmsg_listen(ipck_chan *ch)
 	h = a;
 	if (!ch->url.raw)
 		h.mq_msgsize = sizeof(struct hello);
-	int q = pmsg_make(ch->url.addr, ch->url.raw ? O_RDWR : O_RDONLY, ch->url.mode, &h);
+	int q = pmsg_make(ch->url.addr, (ch->url.raw ? O_RDWR : O_RDONLY) | O_NONBLOCK,
+			  ch->url.mode, &h);
 	if (q < 0)
 		return q;
 	if (fstat(q, &st) < 0) {
@@ -324,7 +413,7 @@ static int pmsg_attach(ipck_chan *l, ipck_chan *c, const struct hello *h)
 	int r = pmsg_names(l->url.addr, h, c2s, s2c);
 	if (r)
 		return r;
-	c->fd = mq_open(c2s, O_RDONLY | O_NONBLOCK);
+	c->fd = mq_open(c2s, O_RDWR);   /* blocking, and the watcher's wake-ups go in */
 	c->wfd = c->fd < 0 ? -1 : mq_open(s2c, O_WRONLY | O_NONBLOCK);
 	if (c->fd < 0 || c->wfd < 0)
 		r = -errno;
@@ -397,10 +486,10 @@ static int pmsg_handshake(ipck_chan *ch, mqd_t wk, struct mq_attr *a, const char
 {
 	deadline_t dl = ipck__deadline(ch->url.timeout_ms);
 	int r;
-	ch->fd = pmsg_make(s2c, O_RDONLY, ch->url.mode, a);
+	ch->fd = pmsg_make(s2c, O_RDWR, ch->url.mode, a);   /* as the server's c2s */
 	if (ch->fd < 0)
 		return ch->fd;
-	ch->wfd = pmsg_make(c2s, O_WRONLY, ch->url.mode, a);
+	ch->wfd = pmsg_make(c2s, O_WRONLY | O_NONBLOCK, ch->url.mode, a);
 	if (ch->wfd < 0) {
 		r = ch->wfd;
 		mq_close(ch->fd);
@@ -477,6 +566,7 @@ static int pmsg_close(ipck_chan *ch)
 			pmsg_unlink_same(ch->url.addr, p->dev, p->ino);
 		return r;
 	}
+	ipck__watch_stop(p->watch);
 	if (!ch->eof && !ch->url.raw) {
 		unsigned char bye = TAG_BYE;   /* lowest priority: after all data */
 		pmsg_put(ch, ch->wfd, &bye, 1, 0, ipck__deadline(1000));

@@ -1,6 +1,6 @@
 /*
  * svmsg.h - what svmsg.c (the scheme) and svmsg_wait.c (waiting for a
- * System V message: the watcher and pump threads) share.  Private.
+ * System V message: the watcher and the pump) share.  Private.
  */
 #ifndef IPCK_SVMSG_H
 #define IPCK_SVMSG_H
@@ -21,7 +21,7 @@ struct svq {
 	pid_t owner;      /* the process that made it and removes it, or 0 */
 };
 
-struct svwait;        /* svmsg_wait.c */
+struct svwait;        /* svmsg_wait.c: the pump */
 
 struct svmsg_priv {
 	struct svq *q;
@@ -32,7 +32,8 @@ struct svmsg_priv {
 	bool held;            /* rx holds a message not yet taken; under the
 			       * wait's lock while a pump runs */
 	struct svbuf *tx;
-	struct svwait *w;     /* made by the first blocking receive or ipck_pollfd */
+	struct ipck_watch *watch;  /* made by the first blocking receive */
+	struct svwait *w;     /* the pump, made by ipck_pollfd */
 	bool gone;            /* the peer was seen dead: drain, then -EPIPE */
 	bool marked;          /* pump mode: the drain marker is on its way */
 	uint32_t marker;
