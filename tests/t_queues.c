@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -74,6 +75,8 @@ static void serve_ping(ipck_chan *l, pid_t pid)
 	ipck_chan *s;
 	char buf[16];
 	CHECK_OK(ipck_accept(l, &s, 5000));
+	if (!s)
+		kill(pid, SIGKILL);
 	if (s) {
 		CHECK_EQ(ipck_peer_pid(s), pid);
 		ssize_t n = ipck_recv(s, buf, sizeof(buf), 5000);
@@ -108,7 +111,7 @@ static int echo_client(void *arg)
 	CHECK_OK(r);
 	if (r < 0)
 		return 1;
-	for (int i = 0; i < 50; i++) {
+	for (int i = 0; i < 50 && !check_failures; i++) {
 		int n = snprintf(msg, sizeof(msg), "%d %d client %d msg %d", (int)getpid(), id, id, i);
 		CHECK_EQ(ipck_send(c, msg, (size_t)n, 5000), n);
 		CHECK_EQ(ipck_recv(c, back, sizeof(back), 5000), n);
@@ -158,6 +161,8 @@ static void two_clients(const char *scheme)
 {
 	ipck_chan *l, *s[2] = {NULL, NULL};
 	url = keep(test_url(scheme));
+	if (!strcmp(scheme, "pmsg"))   /* RLIMIT_MSGQUEUE is shared by all of root's tests */
+		url = keep(fmt("%s?maxmsg=8&msgsize=256", url));
 	CHECK_OK(ipck_open(&l, url, IPCK_LISTEN));
 	if (!l)
 		return;
@@ -168,6 +173,9 @@ static void two_clients(const char *scheme)
 		pid_t a = ipck_peer_pid(s[0]), b = ipck_peer_pid(s[1]);
 		CHECK((a == pid[0] && b == pid[1]) || (a == pid[1] && b == pid[0]));
 		serve_two(s);
+	} else {
+		kill(pid[0], SIGKILL);   /* do not wait for them to give up */
+		kill(pid[1], SIGKILL);
 	}
 	CHECK_EQ(reap(pid[0]), 0);
 	CHECK_EQ(reap(pid[1]), 0);
@@ -537,6 +545,21 @@ static void biggest(const char *lurl, size_t max)
 	free(buf);
 }
 
+/* Under a small RLIMIT_MSGQUEUE, the second queue does not fit: -EDQUOT, not EMFILE. */
+static int quota_child(void *arg)
+{
+	struct rlimit rl = {100000, 100000};
+	ipck_chan *a = NULL, *b = NULL;
+	(void)arg;
+	CHECK_SYS(setrlimit(RLIMIT_MSGQUEUE, &rl));
+	int ra = ipck_open(&a, fmt("pmsg:/%s-qa?raw=1", test_tag()), IPCK_LISTEN);
+	int rb = ra ? ra : ipck_open(&b, fmt("pmsg:/%s-qb?raw=1", test_tag()), IPCK_LISTEN);
+	CHECK_EQ(ra ? ra : rb, -EDQUOT);   /* other users of root's queues may take the first */
+	CHECK_OK(ipck_close(a));
+	CHECK_OK(ipck_close(b));
+	return check_failures ? 1 : 0;
+}
+
 static void limits(void)
 {
 	long long szmax = sysctl_ll("/proc/sys/fs/mqueue/msgsize_max");
@@ -552,6 +575,7 @@ static void limits(void)
 	CHECK_EQ(ipck_open(&c, fmt("pmsg:%s?maxmsg=%lld", name, nmax + 1), IPCK_LISTEN), -EINVAL);
 	CHECK_EQ(ipck_open(&c, fmt("pmsg:%s?msgsize=24", name), IPCK_LISTEN), -EINVAL);
 	CHECK(mq_open(name, O_RDONLY) == -1 && errno == ENOENT);   /* nothing made */
+	CHECK_EQ(reap(spawn(quota_child, NULL)), 0);
 
 	biggest(fmt("pmsg:%s?msgsize=1024&maxmsg=4", name), 1023);
 	biggest(test_url("svmsg"), (size_t)(msgmax < msgmnb ? msgmax : msgmnb) - 1);

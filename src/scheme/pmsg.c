@@ -21,7 +21,8 @@
  * the caller stays there (ipck_pollfd says so).  The limits in
  * /proc/sys/fs/mqueue (msg_max, msgsize_max) bind root here too, so a URL
  * works the same for every user; RLIMIT_MSGQUEUE counts the bytes of all the
- * user's queues, and mq_open reports its exhaustion as EMFILE.
+ * user's queues (about four connections with the defaults), and mq_open
+ * reports its exhaustion as EMFILE, which we tell apart as -EDQUOT.
  *
  * raw=1: one queue at exactly the name (the listener makes it with maxmsg=
  * and msgsize=), no tag, no rendezvous: both sides may send and receive, and
@@ -95,12 +96,25 @@ static int pmsg_attr(const struct ipck_url *u, struct mq_attr *a)
 	return 0;
 }
 
+/*
+ * mq_open says EMFILE both when the descriptor table is full and when the
+ * user's queues fill RLIMIT_MSGQUEUE: tell the second as -EDQUOT.
+ */
+static int pmsg_emfile(void)
+{
+	int fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -EMFILE;
+	close(fd);
+	return -EDQUOT;
+}
+
 /* Make a queue exclusively, with exactly mode. */
 static int pmsg_make(const char *name, int how, unsigned mode, struct mq_attr *a)
 {
 	mqd_t q = mq_open(name, how | O_CREAT | O_EXCL, mode & 0600, a);
 	if (q < 0)
-		return errno == EEXIST ? -EADDRINUSE : -errno;
+		return errno == EEXIST ? -EADDRINUSE : errno == EMFILE ? pmsg_emfile() : -errno;
 	if (fchmod(q, mode) < 0) {
 		int e = -errno;
 		mq_close(q);
