@@ -397,15 +397,21 @@ static void raw_fifo(void)
 	CHECK_OK(ipck_open(&l, fmt("fifo:%s?raw=1", path), IPCK_LISTEN));
 	if (!l)
 		return;
-	pid_t pid = spawn(raw_fifo_writer, (void *)path);   /* echo hi > path */
-	CHECK_OK(ipck_accept(l, &s, 5000));
-	if (s) {
-		CHECK_EQ(ipck_recv(s, buf, sizeof(buf), 5000), 3);
-		CHECK(!memcmp(buf, "hi\n", 3));
-		CHECK_EQ(ipck_recv(s, buf, sizeof(buf), 5000), -EPIPE);   /* the writer closed */
-		CHECK_OK(ipck_close(s));
+	int pfd = ipck_pollfd(l);
+	for (int i = 0; i < 2; i++) {   /* one writer after the other */
+		pid_t pid = spawn(raw_fifo_writer, (void *)path);   /* echo hi > path */
+		CHECK_OK(ipck_accept(l, &s, 5000));
+		if (s) {
+			CHECK_EQ(ipck_recv(s, buf, sizeof(buf), 5000), 3);
+			CHECK(!memcmp(buf, "hi\n", 3));
+			CHECK_EQ(ipck_recv(s, buf, sizeof(buf), 5000), -EPIPE);   /* the writer closed */
+			CHECK_EQ(ipck_send(s, "x", 1, 0), -EBADF);                 /* a read end */
+			CHECK_OK(ipck_close(s));
+		}
+		CHECK_EQ(reap(pid), 0);
+		CHECK_EQ(ipck_pollfd(l), pfd);
 	}
-	CHECK_EQ(reap(pid), 0);
+	CHECK_EQ(ipck_accept(l, &s, 50), -ETIMEDOUT);   /* no writer now */
 	CHECK_OK(ipck_close(l));
 
 	/* The library's raw writer into a FIFO made and read with plain calls. */

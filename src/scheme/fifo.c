@@ -22,8 +22,10 @@
  * that fstat sees the same FIFO.
  *
  * raw=1: the one FIFO at exactly the path, no framing, no rendezvous: the
- * listener's accepted channel reads (accept hands over a read end once a
- * writer came), the connecting side writes.  `echo hi > path` is a client.
+ * listener's accepted channel reads (a read end, once a writer came; it ends
+ * when the writers leave), the connecting side writes.  `echo hi > path` is
+ * a client.  Accept again once the previous channel saw its end: until then
+ * both would read the same pipe.
  */
 #include "../internal.h"
 #include <errno.h>
@@ -209,27 +211,50 @@ out_rfd:
 	return r;
 }
 
-/* raw: hand the read end over once a writer came; keep a fresh one. */
-static int fifo_accept_raw(ipck_chan *l, ipck_chan *c, int timeout_ms)
+/*
+ * raw: the listener's read end is at end-of-file once its writers left;
+ * open the FIFO again in its place (same number: ipck_pollfd gave it out).
+ * The kernel hides POLLHUP on a read end opened while no writer is there
+ * until one came and went, so the new end waits for the next writer.
+ */
+static int fifo_raw_refresh(ipck_chan *l)
 {
 	struct fifo_priv *p = ipck__priv(l);
+	struct pollfd pf = {l->fd, POLLIN, 0};
 	struct stat st;
-	int r = ipck__wait_fd(l, l->fd, POLLIN, ipck__deadline(timeout_ms));
-	if (r)
-		return r;
+	if (poll(&pf, 1, 0) < 0)
+		return -errno;
+	if (!(pf.revents & POLLHUP) || (pf.revents & POLLIN))
+		return 0;
 	int fresh = fifo_open_at(l->url.addr, O_RDONLY, &st, NULL);
 	if (fresh < 0)
 		return fresh;
-	if (st.st_dev != p->dev || st.st_ino != p->ino) {
-		close(fresh);
-		return -ECONNRESET;   /* the path is not our FIFO any more */
-	}
-	r = ipck__fd_init(c, l->fd, l->fd, FRAME_NONE);   /* read-only: send gets EBADF */
+	int r = 0;
+	if (st.st_dev != p->dev || st.st_ino != p->ino)
+		r = -ECONNRESET;   /* the path is not our FIFO any more */
+	else if (dup3(fresh, l->fd, O_CLOEXEC) < 0)
+		r = -errno;
+	close(fresh);
+	return r;
+}
+
+/* raw: a channel on the listener's read end once a writer came. */
+static int fifo_accept_raw(ipck_chan *l, ipck_chan *c, int timeout_ms)
+{
+	int r = fifo_raw_refresh(l);
+	if (!r)
+		r = ipck__wait_fd(l, l->fd, POLLIN, ipck__deadline(timeout_ms));
+	if (r)
+		return r;
+	int fd = fcntl(l->fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	r = ipck__fd_init(c, fd, fd, FRAME_NONE);   /* read-only: send gets EBADF */
 	if (r) {
-		close(fresh);
+		close(fd);
+		c->fd = c->wfd = -1;
 		return r;
 	}
-	l->fd = fresh;
 	c->is_bytes = true;
 	c->max_msg = IPCK_STREAM_MAX;
 	return 0;
