@@ -163,6 +163,8 @@ ssize_t ipck__fd_send(ipck_chan *ch, const void *msg, size_t len, int timeout_ms
 	struct dgram_hdr dh;
 	int cnt = 0;
 
+	if (ch->eof && ch->frame != FRAME_NONE)
+		return -EPIPE;   /* an ipckit peer that ended never reads again (raw: half-close) */
 	if (ch->tx.buf) {
 		int r = tx_flush(ch, dl);
 		if (r)
