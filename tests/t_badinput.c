@@ -272,13 +272,9 @@ int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	generic_rows();
-	for (size_t i = 0; ipck__schemes[i]; i++) {
-		bool want = argc < 2;
-		for (int a = 1; a < argc; a++)
-			want |= !strcmp(argv[a], ipck__schemes[i]->info.name);
-		if (want)
+	for (size_t i = 0; ipck__schemes[i]; i++)
+		if (scheme_wanted(ipck__schemes[i]->info.name, argc, argv))
 			scheme_rows(ipck__schemes[i]);
-	}
 	fprintf(stderr, "%d rows, %d failed\n", rows, check_failures);
 	check_exit();
 }
