@@ -36,7 +36,8 @@ struct graph {
 	size_t len;
 	struct gproc *procs;
 	size_t nprocs, cap;
-	char **ids;              /* object ids given so far, to keep them unique */
+	char **ids;              /* names of named objects so far (a hash set of
+	                            capids slots), to keep them unique */
 	size_t nids, capids;
 	bool nomem;
 };
@@ -133,19 +134,51 @@ static bool is_sysv(int kind)
 	return kind == IPCK_KIND_SVSHM || kind == IPCK_KIND_SVSEM || kind == IPCK_KIND_SVMSG;
 }
 
-static bool id_taken(const struct graph *g, const char *id)
+/* ---- names of named objects: an open-addressing hash set -------------- */
+
+static size_t id_hash(const char *s)
 {
-	for (size_t i = 0; i < g->nids; i++)
-		if (!strcmp(g->ids[i], id))
-			return true;
-	return false;
+	size_t h = 14695981039346656037ull;   /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+/* The slot of id, or the empty slot where it would go. */
+static char **id_slot(const struct graph *g, const char *id)
+{
+	size_t mask = g->capids - 1, i = id_hash(id) & mask;
+	while (g->ids[i] && strcmp(g->ids[i], id))
+		i = (i + 1) & mask;
+	return &g->ids[i];
+}
+
+/* Keep the table at most half full. */
+static bool ids_room(struct graph *g)
+{
+	if (2 * (g->nids + 1) <= g->capids)
+		return true;
+	struct graph n = {.capids = g->capids ? g->capids * 2 : 256};
+	if (!(n.ids = calloc(n.capids, sizeof(*n.ids))))
+		return false;
+	for (size_t i = 0; i < g->capids; i++)
+		if (g->ids[i])
+			*id_slot(&n, g->ids[i]) = g->ids[i];
+	free(g->ids);
+	g->ids = n.ids;
+	g->capids = n.capids;
+	return true;
 }
 
 /* id, or "id#2", "id#3"... when it is taken (a name deleted and made again). */
 static char *id_unique(struct graph *g, char *id)
 {
+	if (!ids_room(g)) {
+		free(id);
+		return NULL;
+	}
 	char *cand = id;
-	for (unsigned k = 2; cand && id_taken(g, cand); k++) {
+	for (unsigned k = 2; cand && *id_slot(g, cand); k++) {
 		if (cand != id)
 			free(cand);
 		if (asprintf(&cand, "%s#%u", id, k) < 0)
@@ -153,32 +186,33 @@ static char *id_unique(struct graph *g, char *id)
 	}
 	if (cand != id)
 		free(id);
-	id = cand;
-	if (id && g->nids == g->capids) {
-		size_t ncap = g->capids ? g->capids * 2 : 64;
-		char **v = realloc(g->ids, ncap * sizeof(*v));
-		if (!v) {
-			free(id);
-			return NULL;
-		}
-		g->ids = v;
-		g->capids = ncap;
+	if (cand) {
+		*id_slot(g, cand) = cand;
+		g->nids++;
 	}
-	return id ? (g->ids[g->nids++] = id) : NULL;
+	return cand;
 }
 
-/* "svmsg:id=5", "pipe:1234", "pshm:/name": the object's node, kept in g. */
+/* System V ids and pipe and socket inodes name one object each; names may repeat. */
+static bool numbered(int kind)
+{
+	return is_sysv(kind) || kind == IPCK_KIND_PIPE || kind == IPCK_KIND_SOCKETPAIR;
+}
+
+/*
+ * "svmsg:id=5", "pipe:1234", "pshm:/name": the object's node name, malloc'd
+ * when numbered(), else kept in g.
+ */
 static char *obj_id(struct graph *g, const struct ipck_obj *o)
 {
 	const char *kind = ipck_kind_name(o->kind);
 	char *id = NULL;
 	int r;
-	if (is_sysv(o->kind))
-		r = asprintf(&id, "%s:id=%lld", kind, o->id);
-	else if (o->kind == IPCK_KIND_PIPE || o->kind == IPCK_KIND_SOCKETPAIR)
-		r = asprintf(&id, "%s:%lld", kind, o->id);
-	else
-		r = asprintf(&id, "%s:%s", kind, o->name);
+	if (numbered(o->kind)) {
+		r = asprintf(&id, is_sysv(o->kind) ? "%s:id=%lld" : "%s:%lld", kind, o->id);
+		return r < 0 ? NULL : id;
+	}
+	r = asprintf(&id, "%s:%s", kind, o->name);
 	return r < 0 ? NULL : id_unique(g, id);
 }
 
@@ -284,7 +318,7 @@ static int on_obj(const struct ipck_obj *o, void *arg)
 		return -ENOMEM;
 	if (direct_edge(g->body, o))
 		return 0;
-	const char *id = obj_id(g, o);
+	char *id = obj_id(g, o);
 	if (!id)
 		return -ENOMEM;
 	obj_node(g->body, id, o);
@@ -293,6 +327,8 @@ static int on_obj(const struct ipck_obj *o, void *arg)
 	else
 		for (size_t i = 0; i < o->nholders; i++)
 			holder_edge(g->body, id, o, &o->holders[i]);
+	if (numbered(o->kind))
+		free(id);
 	return 0;
 }
 
@@ -323,7 +359,7 @@ static int graph_make(struct ipck_list_opts *op, char **dot, size_t *len)
 		r = -ENOMEM;
 	free(g.buf);
 	free(g.procs);
-	for (size_t i = 0; i < g.nids; i++)
+	for (size_t i = 0; i < g.capids; i++)
 		free(g.ids[i]);
 	free(g.ids);
 	return r < 0 ? r : 0;

@@ -5,7 +5,8 @@
  * one child sent into and another received from, a System V semaphore set a
  * child operated on, a Unix socket server with
  * a connected client, the two FIFOs of an ipckit fifo: channel between two
- * children, and a FIFO whose name needs escaping in DOT.  The exact nodes
+ * children, a FIFO whose name needs escaping in DOT and two FIFOs of one
+ * name (the first unlinked while open).  The exact nodes
  * and edges must be in the DOT (the machine's other processes are there
  * too), the KIND and --user filters must leave out what they filter, the
  * same state must give the same lines, and --graph=svg must give SVG when
@@ -276,6 +277,16 @@ int main(void)
 	CHECK_SYS(mkfifo(odd, 0600));
 	int oddfd = open(odd, O_RDWR | O_CLOEXEC);
 	REQUIRE(oddfd >= 0);
+	/* A name made again while its first FIFO is still open: two nodes. */
+	char *dup = xprintf("%s/dup", test_dir());
+	int dupfd[2];
+	for (int i = 0; i < 2; i++) {
+		CHECK_SYS(mkfifo(dup, 0600));
+		dupfd[i] = open(dup, O_RDWR | O_CLOEXEC);
+		REQUIRE(dupfd[i] >= 0);
+		if (!i)
+			CHECK_SYS(unlink(dup));
+	}
 
 	pid_t me = getpid();
 	pid_t reader = start(pipe_reader, NULL, p[0], -1);
@@ -311,6 +322,8 @@ int main(void)
 		xprintf("\t\"p%d\" -> \"channel:fifo:%s\" [label=\"connect\", dir=both];\n", (int)chan_client, base),
 		xprintf("\t\"fifo:%s/q\\\"b\\\\s\" [label=\"fifo\\n%s/q\\\"b\\\\s\"];\n", test_dir(), test_dir()),
 		xprintf("\t\"p%d\" -> \"fifo:%s/q\\\"b\\\\s\" [label=\"rw\", dir=both];\n", (int)me, test_dir()),
+		xprintf("\t\"fifo:%s\" [label=\"fifo\\n%s\\n(deleted)\"];\n", dup, dup),
+		xprintf("\t\"fifo:%s#2\" [label=\"fifo\\n%s\"];\n", dup, dup),
 	};
 	const int nwant = (int)(sizeof(want) / sizeof(want[0]));
 
@@ -362,7 +375,10 @@ int main(void)
 	for (size_t i = 0; i < sizeof(held) / sizeof(held[0]); i++)
 		stop(held[i]);
 	close(oddfd);
+	close(dupfd[0]);
+	close(dupfd[1]);
 	CHECK_SYS(unlink(odd));
+	CHECK_SYS(unlink(dup));
 	CHECK_SYS(unlink(sock));
 	CHECK_SYS(msgctl(queue_id, IPC_RMID, NULL));
 	CHECK_SYS(semctl(sem_id, 0, IPC_RMID));
@@ -380,5 +396,6 @@ int main(void)
 	free(sock);
 	free(base);
 	free(odd);
+	free(dup);
 	check_exit();
 }
