@@ -16,6 +16,10 @@
  * after its first byte keeps the rest and flushes it before anything else
  * (the message is accepted), and a receive that ran out of time mid-message
  * keeps what it has for the next call.
+ *
+ * On Unix sockets, descriptors may ride with a message (fdpass.c): they are
+ * attached to the sendmsg carrying the frame header, and every socket read
+ * collects them, so they come out with the message they were sent with.
  */
 #include "internal.h"
 #include <errno.h>
@@ -59,10 +63,18 @@ int ipck__fd_init(ipck_chan *ch, int rfd, int wfd, enum frame_kind fk)
 	return 0;
 }
 
-static ssize_t fd_writev(ipck_chan *ch, struct iovec *iov, int cnt)
+/* The descriptors a send carries until its first byte is written. */
+struct fdsend {
+	const int *fds;
+	size_t n;
+};
+
+static ssize_t fd_writev(ipck_chan *ch, struct iovec *iov, int cnt, const struct fdsend *fs)
 {
 	if (!ch->is_sock)
 		return ipck__write_nosig(ch->wfd, iov, cnt);
+	if (fs && fs->n)
+		return ipck__sendmsg_fds(ch->wfd, iov, cnt, fs->fds, fs->n);
 	struct msghdr m = {.msg_iov = iov, .msg_iovlen = (size_t)cnt};
 	ssize_t n = sendmsg(ch->wfd, &m, MSG_NOSIGNAL);
 	return n < 0 ? -errno : n;
@@ -111,12 +123,14 @@ static int tx_keep(ipck_chan *ch, const struct iovec *iov, int cnt)
  * error.  A stream write that times out part-way keeps its rest (tx_keep)
  * and counts as done.
  */
-static ssize_t write_all(ipck_chan *ch, struct iovec *iov, int cnt, size_t total, deadline_t dl)
+static ssize_t write_all(ipck_chan *ch, struct iovec *iov, int cnt, size_t total, deadline_t dl,
+			 struct fdsend fs)
 {
 	size_t done = 0;
 	while (done < total) {
-		ssize_t n = fd_writev(ch, iov, cnt);
+		ssize_t n = fd_writev(ch, iov, cnt, &fs);
 		if (n >= 0) {
+			fs.n = 0;   /* the descriptors went with the first bytes */
 			done += (size_t)n;
 			iov_advance(&iov, &cnt, (size_t)n);
 			continue;
@@ -139,7 +153,7 @@ static int tx_flush(ipck_chan *ch, deadline_t dl)
 	struct txbuf t = ch->tx;
 	ch->tx = (struct txbuf){0};
 	struct iovec iov = {t.buf + t.off, t.len - t.off};
-	ssize_t r = write_all(ch, &iov, 1, iov.iov_len, dl);
+	ssize_t r = write_all(ch, &iov, 1, iov.iov_len, dl, (struct fdsend){0});
 	if (r == -ETIMEDOUT) {   /* nothing more written: keep it as it was */
 		ch->tx = t;
 		return -ETIMEDOUT;
@@ -148,7 +162,8 @@ static int tx_flush(ipck_chan *ch, deadline_t dl)
 	return r < 0 ? (int)r : 0;
 }
 
-ssize_t ipck__fd_send(ipck_chan *ch, const void *msg, size_t len, int timeout_ms)
+ssize_t ipck__fd_send_fds(ipck_chan *ch, const void *msg, size_t len,
+			  const int *fds, size_t nfds, int timeout_ms)
 {
 	deadline_t dl = ipck__deadline(timeout_ms);
 	struct iovec iov[2];
@@ -179,11 +194,16 @@ ssize_t ipck__fd_send(ipck_chan *ch, const void *msg, size_t len, int timeout_ms
 	}
 	iov[cnt++] = (struct iovec){(void *)msg, len};
 	size_t total = len + (cnt == 2 ? iov[0].iov_len : 0);
-	ssize_t r = write_all(ch, iov, cnt, total, dl);
+	ssize_t r = write_all(ch, iov, cnt, total, dl, (struct fdsend){fds, nfds});
 	if (r < 0)
 		return r;
 	ch->tx_seq++;
 	return (ssize_t)len;
+}
+
+ssize_t ipck__fd_send(ipck_chan *ch, const void *msg, size_t len, int timeout_ms)
+{
+	return ipck__fd_send_fds(ch, msg, len, NULL, 0, timeout_ms);
 }
 
 /* Send the goodbye of a datagram scheme so the peer sees -EPIPE; best effort. */
@@ -195,7 +215,7 @@ void ipck__fd_bye(ipck_chan *ch)
 	struct dgram_hdr dh = {.seq = htole32(ch->tx_seq), .tag = TAG_BYE};
 	struct iovec iov = {&dh, sizeof(dh)};
 	if (ch->frame == FRAME_DGRAM)
-		fd_writev(ch, &iov, 1);
+		fd_writev(ch, &iov, 1, NULL);
 }
 
 /* ---- receiving ----------------------------------------------------------- */
@@ -220,6 +240,15 @@ static bool rx_complete(const ipck_chan *ch)
 	return l > ch->max_msg || a - 4 >= l;
 }
 
+/* read(2); on a socket a recvmsg that keeps the descriptors it meets. */
+static ssize_t fd_read(ipck_chan *ch, void *p, size_t n)
+{
+	if (ch->is_sock)
+		return ipck__stream_read(ch, p, n);
+	ssize_t r = read(ch->fd, p, n);
+	return r < 0 ? -errno : r;
+}
+
 /* Read what the descriptor has into the buffer: > 0, 0 at EOF, or -errno. */
 static ssize_t rx_fill(ipck_chan *ch)
 {
@@ -232,13 +261,13 @@ static ssize_t rx_fill(ipck_chan *ch)
 		rx->start = 0;
 	}
 	for (;;) {
-		ssize_t n = read(ch->fd, rx->buf + rx->end, rx->cap - rx->end);
+		ssize_t n = fd_read(ch, rx->buf + rx->end, rx->cap - rx->end);
 		if (n >= 0) {
 			rx->end += (size_t)n;
 			return n;
 		}
-		if (errno != EINTR)
-			return -errno;
+		if (n != -EINTR)
+			return n;
 	}
 }
 
@@ -273,7 +302,8 @@ static int rx_wait(ipck_chan *ch, deadline_t dl, bool *gone)
 }
 
 /* A message larger than the buffer goes straight into the caller's buffer. */
-static ssize_t stream_recv_big(ipck_chan *ch, unsigned char *buf, size_t len, deadline_t dl)
+static ssize_t stream_recv_big(ipck_chan *ch, unsigned char *buf, size_t len, deadline_t dl,
+			       struct fdwant *w)
 {
 	struct rxbuf *rx = &ch->rx;
 	size_t got = rx_avail(rx);
@@ -283,12 +313,12 @@ static ssize_t stream_recv_big(ipck_chan *ch, unsigned char *buf, size_t len, de
 	memcpy(buf, rx->buf + rx->start, got);
 	rx->start = rx->end = 0;
 	while (got < len) {
-		ssize_t n = read(ch->fd, buf + got, len - got);
+		ssize_t n = fd_read(ch, buf + got, len - got);
 		if (n > 0) {
 			got += (size_t)n;
 			continue;
 		}
-		e = n == 0 ? -EPIPE : -errno;
+		e = n == 0 ? -EPIPE : (int)n;
 		if (e == -EINTR)
 			continue;
 		if (e == -EAGAIN && !(e = rx_wait(ch, dl, &gone)))
@@ -299,10 +329,12 @@ static ssize_t stream_recv_big(ipck_chan *ch, unsigned char *buf, size_t len, de
 		return io_err(ch, e);
 	}
 	rx->have_hdr = false;
-	return (ssize_t)len;
+	e = ipck__fds_take(ch, w);
+	return e ? e : (ssize_t)len;
 }
 
-static ssize_t stream_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl)
+static ssize_t stream_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl,
+			   struct fdwant *w)
 {
 	struct rxbuf *rx = &ch->rx;
 	bool gone = false;
@@ -313,13 +345,14 @@ static ssize_t stream_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl)
 			l = le32toh(l);
 			if (l > ch->max_msg)
 				return ch->err = -EPROTO;   /* never allocate for a liar */
+			ipck__fds_claim(ch, rx_avail(rx), 4 + (size_t)l);
 			rx->start += 4;
 			rx->have_hdr = true;
 			rx->hdr_len = l;
 		}
 		if (rx->have_hdr) {
 			size_t len = rx->hdr_len;
-			if (len > cap) {
+			if (len > cap || ipck__fds_fit(ch, w)) {
 				ch->next_size = (ssize_t)len;
 				return -EMSGSIZE;
 			}
@@ -327,10 +360,11 @@ static ssize_t stream_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl)
 				memcpy(buf, rx->buf + rx->start, len);
 				rx->start += len;
 				rx->have_hdr = false;
-				return (ssize_t)len;
+				int e = ipck__fds_take(ch, w);
+				return e ? e : (ssize_t)len;
 			}
 			if (len > rx->cap)
-				return stream_recv_big(ch, buf, len, dl);
+				return stream_recv_big(ch, buf, len, dl, w);
 		}
 		ssize_t n = rx_fill(ch);
 		if (n > 0)
@@ -345,20 +379,37 @@ static ssize_t stream_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl)
 	}
 }
 
+/* One read of a raw stream; on a socket with the descriptors it met. */
+static ssize_t raw_read(ipck_chan *ch, void *buf, size_t cap, struct fdbatch *b)
+{
+	struct iovec iov = {buf, cap};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+	if (ch->is_sock)
+		return ipck__recvmsg_fds(ch->fd, &m, MSG_DONTWAIT, b);
+	ssize_t n = read(ch->fd, buf, cap);
+	return n < 0 ? -errno : n;
+}
+
 /* Raw stream: whatever bytes are there, up to cap, as one message. */
-static ssize_t raw_stream_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl)
+static ssize_t raw_stream_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl,
+			       struct fdwant *w)
 {
 	bool gone = false;
+	ssize_t n = ipck__fds_unhold(ch, w, buf, cap);
+	if (n != -EAGAIN)
+		return n;
 	for (;;) {
-		ssize_t n = read(ch->fd, buf, cap);
+		struct fdbatch b = {0};
+		n = raw_read(ch, buf, cap, &b);
 		if (n > 0 || (n == 0 && cap == 0))
-			return n;
+			return ipck__fds_record(ch, w, buf, (size_t)n, &b);
+		ipck__fdbatch_close(&b);
 		if (n == 0)
 			return io_err(ch, -EPIPE);
-		if (errno == EINTR)
+		if (n == -EINTR)
 			continue;
-		if (errno != EAGAIN)
-			return io_err(ch, -errno);
+		if (n != -EAGAIN)
+			return io_err(ch, (int)n);
 		int r = rx_wait(ch, dl, &gone);
 		if (r)
 			return r;
@@ -412,10 +463,13 @@ static ssize_t rec_check(ipck_chan *ch, const struct dgram_hdr *h, ssize_t n, in
 	return n - (ssize_t)hl;
 }
 
-static ssize_t rec_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl)
+static ssize_t rec_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl, struct fdwant *w)
 {
 	struct dgram_hdr h;
 	bool gone = false;
+	ssize_t held = ipck__fds_unhold(ch, w, buf, cap);
+	if (held != -EAGAIN)
+		return held;
 	if (ch->eof)
 		return -EPIPE;
 	for (;;) {
@@ -424,36 +478,48 @@ static ssize_t rec_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl)
 		size_t hl = hdr_size(ch->frame);
 		struct iovec iov[2] = {{&h, hl}, {buf, cap}};
 		struct msghdr m = {.msg_iov = hl ? iov : iov + 1, .msg_iovlen = hl ? 2 : 1};
-		ssize_t n = recvmsg(ch->fd, &m, MSG_DONTWAIT);
+		struct fdbatch b;
+		ssize_t n = ipck__recvmsg_fds(ch->fd, &m, MSG_DONTWAIT, &b);
 		if (n >= 0) {
 			n = rec_check(ch, &h, n, m.msg_flags);
+			if (n >= 0)
+				return ipck__fds_record(ch, w, buf, (size_t)n, &b);
+			ipck__fdbatch_close(&b);
 			if (n != -EAGAIN)
 				return n;
 			continue;
 		}
-		if (errno == EINTR)
+		if (n == -EINTR)
 			continue;
-		if (errno != EAGAIN)
-			return io_err(ch, -errno);
+		if (n != -EAGAIN)
+			return io_err(ch, (int)n);
 		int r = rx_wait(ch, dl, &gone);
 		if (r)
 			return r;
 	}
 }
 
-ssize_t ipck__fd_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
+ssize_t ipck__fd_recv_fds(ipck_chan *ch, void *buf, size_t cap, struct fdwant *w,
+			  int timeout_ms)
 {
 	deadline_t dl = ipck__deadline(timeout_ms);
 	ssize_t n;
+	if (w)
+		*w->n = 0;
 	if (ch->frame == FRAME_STREAM) {
-		n = stream_recv(ch, buf, cap, dl);
+		n = stream_recv(ch, buf, cap, dl, w);
 		ipck__poll_mark(ch, rx_complete(ch));
 	} else if (ch->frame == FRAME_NONE && ch->is_bytes) {
-		n = raw_stream_recv(ch, buf, cap, dl);
+		n = raw_stream_recv(ch, buf, cap, dl, w);
 	} else {
-		n = rec_recv(ch, buf, cap, dl);
+		n = rec_recv(ch, buf, cap, dl, w);
 	}
 	return n;
+}
+
+ssize_t ipck__fd_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
+{
+	return ipck__fd_recv_fds(ch, buf, cap, NULL, timeout_ms);
 }
 
 int ipck__fd_pollfd(const ipck_chan *cch)
@@ -477,6 +543,7 @@ int ipck__fd_close(ipck_chan *ch)
 	if (!ch->eof && ch->wfd >= 0)
 		ipck__fd_bye(ch);
 	free(ch->rx.buf);
+	ipck__fds_free(ch);
 	int r1 = ipck__close_fd(ch->fd);
 	int r2 = ch->wfd != ch->fd ? ipck__close_fd(ch->wfd) : 0;
 	ch->fd = ch->wfd = -1;
