@@ -7,10 +7,12 @@
 
 extern const struct ipck_scheme ipck__scheme_pipe;
 extern const struct ipck_scheme ipck__scheme_socketpair;
+extern const struct ipck_scheme ipck__scheme_file;
 
 const struct ipck_scheme *const ipck__schemes[] = {
 	&ipck__scheme_pipe,
 	&ipck__scheme_socketpair,
+	&ipck__scheme_file,
 	NULL,
 };
 
