@@ -130,9 +130,14 @@ int ipck__flog_check(int fd)
 int ipck__flog_reader(struct flog *lg, bool from_start)
 {
 	struct flog_hdr h;
+	struct stat st;
 	int r = head_read(lg->fd, &h);
 	if (r)
 		return r;
+	if (fstat(lg->fd, &st) < 0)
+		return -errno;
+	if (h.saved_off > (uint64_t)st.st_size)
+		return -EPROTO;   /* a position past the end: never write there */
 	lg->off = from_start ? FLOG_START : h.saved_off;
 	lg->seq = from_start ? 0 : h.saved_seq;
 	return 0;

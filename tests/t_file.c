@@ -364,6 +364,20 @@ static int closer_child(void *arg)
 	return 0;
 }
 
+static int waiter_child(void *arg)
+{
+	(void)arg;
+	char buf[8];
+	ipck_chan *c = connect_to(url);
+	REQUIRE(c);
+	long long t0 = now_ms();
+	CHECK_EQ(ipck_recv(c, buf, sizeof(buf), 5000), -EPIPE);
+	CHECK(now_ms() - t0 < 1000);
+	CHECK_EQ(ipck_send(c, "x", 1, 1000), -EPIPE);
+	CHECK_OK(ipck_close(c));
+	return check_failures ? 1 : 0;
+}
+
 static void test_close_seen(void)
 {
 	ipck_chan *l, *s, *c2;
@@ -388,6 +402,14 @@ static void test_close_seen(void)
 	CHECK_OK(ipck_close(s));
 	CHECK_OK(ipck_close(l));
 	CHECK_EQ(ipck_open(&c2, url, 0), -ECONNREFUSED);
+
+	/* A listener that closes without accepting ends a waiting connector. */
+	CHECK_OK(ipck_open(&l, url, IPCK_LISTEN));
+	pid = spawn(waiter_child, NULL);
+	usleep(100000);
+	CHECK_OK(ipck_close(l));
+	CHECK_EQ(reap(pid), 0);
+	CHECK_EQ(files_left(url), 0);
 }
 
 static void test_files(void)

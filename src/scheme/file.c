@@ -48,6 +48,7 @@
 #define POLL_MS_DEFAULT 100
 #define HOST_LEN 64
 #define FCTL_KEEP 1u                       /* a side asked keep=1 */
+#define GEN_MAX ((uint64_t)1 << 60)        /* keeps CTL_CONN within off_t */
 
 /* The rendezvous file, little-endian on disk. */
 struct fctl {
@@ -146,7 +147,7 @@ static int ctl_read(int fd, struct fctl *k)
 	k->cpid = (int32_t)le32toh((uint32_t)k->cpid);
 	k->flags = le32toh(k->flags);
 	k->lhost[HOST_LEN - 1] = k->chost[HOST_LEN - 1] = '\0';
-	return 0;
+	return k->gen < GEN_MAX && k->accepted <= k->gen ? 0 : -EPROTO;
 }
 
 static int ctl_write(int fd, const struct fctl *k)
@@ -648,6 +649,26 @@ static int file_unlink(const struct ipck_url *u)
 	return first ? first : any ? 0 : -ENOENT;
 }
 
+/* A listener leaving a connection it never accepted tells its connector. */
+static void listen_bye(ipck_chan *l)
+{
+	struct file_priv *f = ipck__priv(l);
+	struct fctl k;
+	char p[PATH_MAX];
+	if (ctl_read(f->ctl, &k) < 0 || k.gen <= k.accepted)
+		return;
+	file_path(p, &l->url, PATH_S2C);
+	struct flog lg = {.fd = file_open1(&l->url, p, false)};
+	if (lg.fd < 0)
+		return;
+	if (!ipck__flk_lock(lg.fd, &f->classic, F_WRLCK, FLOG_LOCK_APPEND, ipck__deadline(1000))) {
+		if (!ipck__flog_writer(&lg))
+			ipck__flog_append(&lg, REC_BYE, k.gen, "", 0);
+		ipck__flk_unlock(lg.fd, f->classic, FLOG_LOCK_APPEND);
+	}
+	close(lg.fd);
+}
+
 /* Drop our liveness byte; the last side out removes the files. */
 static void file_leave(ipck_chan *ch)
 {
@@ -655,6 +676,8 @@ static void file_leave(ipck_chan *ch)
 	struct fctl k;
 	if (ipck__flk_lock(f->ctl, &f->classic, F_WRLCK, CTL_LOCK, ipck__deadline(1000)))
 		return;   /* cannot tell whether we are the last: keep the files */
+	if (ch->role == ROLE_LISTENER)
+		listen_bye(ch);
 	bool last = ipck__flk_held(f->ctl, f->classic, CTL_LISTENER, 0) == 0;
 	bool keep = ch->url.keep || ctl_read(f->ctl, &k) < 0 || (k.flags & FCTL_KEEP);
 	ipck__flk_unlock(f->ctl, f->classic, f->me);
