@@ -32,12 +32,6 @@
 
 #define RX_CAP (64u << 10)
 
-struct dgram_hdr {
-	uint32_t seq;  /* per direction, from 0; a gap counts as a drop */
-	uint8_t tag;   /* TAG_* */
-	uint8_t pad[3];
-};
-
 int ipck__fd_init(ipck_chan *ch, int rfd, int wfd, enum frame_kind fk)
 {
 	ch->fd = rfd;
@@ -440,10 +434,9 @@ static int rec_too_big(ipck_chan *ch, size_t cap)
 static ssize_t rec_check(ipck_chan *ch, const struct dgram_hdr *h, ssize_t n, int mflags)
 {
 	size_t hl = hdr_size(ch->frame);
-	if (mflags & MSG_TRUNC)
-		return ch->err = -EPROTO;   /* larger than max_msg: not one of ours */
+	bool cut = mflags & MSG_TRUNC;   /* data larger than max_msg: not one of ours */
 	if (!hl)
-		return n;
+		return cut ? (ch->err = -EPROTO) : n;
 	if (n == 0 && ch->frame == FRAME_SEQPACKET)
 		return io_err(ch, -EPIPE);   /* end of the connection */
 	if ((size_t)n < hl)
@@ -451,8 +444,10 @@ static ssize_t rec_check(ipck_chan *ch, const struct dgram_hdr *h, ssize_t n, in
 	uint8_t tag = ch->frame == FRAME_SEQPACKET ? *(const uint8_t *)h : h->tag;
 	if (tag == TAG_BYE)
 		return io_err(ch, -EPIPE);
-	if (tag != TAG_DATA)
+	if (tag != TAG_DATA)   /* a control datagram (a resent WELCOME): cut or not, skip it */
 		return ch->frame == FRAME_DGRAM ? -EAGAIN : (ch->err = -EPROTO);
+	if (cut)
+		return ch->err = -EPROTO;
 	if (ch->frame == FRAME_DGRAM) {
 		uint32_t seq = le32toh(h->seq);
 		if ((int32_t)(seq - ch->rx_seq) < 0)

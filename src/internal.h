@@ -250,6 +250,13 @@ void ipck__fds_free(ipck_chan *ch);
 /* Control tags of framed messages (seqpacket tag byte, dgram header). */
 enum { TAG_DATA = 1, TAG_HELLO = 2, TAG_WELCOME = 3, TAG_BYE = 4, TAG_WAKE = 5 };
 
+/* Header of every FRAME_DGRAM datagram, little-endian. */
+struct dgram_hdr {
+	uint32_t seq;  /* per direction, from 0; a gap counts as a drop */
+	uint8_t tag;   /* TAG_* */
+	uint8_t pad[3];
+};
+
 #define IPCK_STREAM_MAX (16u << 20)   /* largest framed stream message */
 #define IPCK_DGRAM_MAX (64u << 10)    /* largest unix datagram / seqpacket */
 #define IPCK_MAGIC 0x69706b31u        /* "ipk1": rendezvous hello magic */

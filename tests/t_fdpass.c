@@ -11,8 +11,8 @@
  *     what a message carries; a full descriptor table gives -EMFILE;
  *   - -ENOTSUP on pipe:, -EINVAL on bad arguments, -EBADF sends nothing.
  * Over socketpair: (records), a stream socket under fdio.c's stream framing
- * (made here through the private API), and unix:, unix-seqpacket: when the
- * library has them.
+ * (made here through the private API), unix:, unix-seqpacket: and abstract:;
+ * tcp:, a socket but not a Unix one, answers -ENOTSUP.
  */
 #include "check.h"
 #include "internal.h"
@@ -371,6 +371,34 @@ static void test_errors(void)
 	ipck_close(b);
 }
 
+/* A socket scheme that is not a Unix one cannot carry descriptors. */
+static int tcp_child(void *arg)
+{
+	(void)arg;
+	ipck_chan *c = child_chan();
+	REQUIRE(c);
+	int fd = 0;
+	CHECK_EQ(ipck_send_fds(c, "x", 1, &fd, 1, 1000), -ENOTSUP);
+	CHECK_OK(ipck_close(c));
+	return check_failures ? 1 : 0;
+}
+
+static void test_not_unix(const char *scheme)
+{
+	ipck_chan *l, *s;
+	pid_t pid;
+	char buf[4];
+	size_t n = 1;
+	int fd;
+	url = test_url(scheme);
+	CHECK_OK(ipck_open(&l, url, IPCK_LISTEN));
+	REQUIRE((s = start(l, tcp_child, &pid)));
+	CHECK_EQ(ipck_recv_fds(s, buf, sizeof(buf), &fd, &n, 1000), -ENOTSUP);
+	CHECK_EQ(reap(pid), 0);
+	ipck_close(s);
+	ipck_close(l);
+}
+
 static bool have_scheme(const char *name)
 {
 	const struct ipck_scheme_info *s;
@@ -407,5 +435,9 @@ int main(void)
 		run("unix");
 	if (have_scheme("unix-seqpacket"))
 		run("unix-seqpacket");
+	if (have_scheme("abstract"))
+		run("abstract");
+	if (have_scheme("tcp"))   /* a socket, but not a Unix one */
+		test_not_unix("tcp");
 	check_exit();
 }
