@@ -89,7 +89,8 @@ ssize_t ipck_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms);
 
 /*
  * Descriptor passing (SCM_RIGHTS) on Unix socket channels: socketpair:,
- * unix:, unix-seqpacket:, abstract:.  Every other scheme answers -ENOTSUP.
+ * unix:, unix-seqpacket:, unix-dgram:, abstract:.  Every other scheme
+ * answers -ENOTSUP.
  *
  * ipck_send_fds sends one message like ipck_send and, with it, copies of
  * the nfds open descriptors in fds (at most IPCK_MAX_FDS, else -EINVAL; the

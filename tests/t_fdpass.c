@@ -11,7 +11,8 @@
  *     what a message carries; a full descriptor table gives -EMFILE;
  *   - -ENOTSUP on pipe:, -EINVAL on bad arguments, -EBADF sends nothing.
  * Over socketpair: (records), a stream socket under fdio.c's stream framing
- * (made here through the private API), unix:, unix-seqpacket: and abstract:;
+ * (made here through the private API), unix:, unix-seqpacket:, abstract: and
+ * unix-dgram:;
  * tcp:, a socket but not a Unix one, answers -ENOTSUP.
  */
 #include "check.h"
@@ -437,6 +438,8 @@ int main(void)
 		run("unix-seqpacket");
 	if (have_scheme("abstract"))
 		run("abstract");
+	if (have_scheme("unix-dgram"))
+		run("unix-dgram");
 	if (have_scheme("tcp"))   /* a socket, but not a Unix one */
 		test_not_unix("tcp");
 	check_exit();
