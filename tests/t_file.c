@@ -20,6 +20,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -412,6 +413,66 @@ static void test_close_seen(void)
 	CHECK_EQ(files_left(url), 0);
 }
 
+/* ---- a peer no pidfd can watch ----------------------------------------------- */
+
+static int nspid[2];   /* the peer's pid, as this namespace sees it */
+
+static int ns_peer(void *arg)
+{
+	(void)arg;
+	ipck_chan *c = connect_to(url);
+	REQUIRE(c);
+	send_str(c, "from elsewhere");
+	pause();   /* until SIGKILL */
+	return 0;
+}
+
+/* A child in a new pid namespace starts the peer, as a container would. */
+static int ns_parent(void *arg)
+{
+	(void)arg;
+	if (unshare(CLONE_NEWPID) < 0)
+		return 77;
+	pid_t pid = spawn(ns_peer, NULL);
+	if (write(nspid[1], &pid, sizeof(pid)) != sizeof(pid))
+		return 1;
+	return reap(pid) == 128 + SIGKILL ? 0 : 1;
+}
+
+static void test_other_namespace(void)
+{
+	ipck_chan *l, *s;
+	pid_t mid, peer = 0;
+	char buf[32];
+	url = test_url("file");
+	REQUIRE(pipe(nspid) == 0);
+	CHECK_OK(ipck_open(&l, url, IPCK_LISTEN));
+	mid = spawn(ns_parent, NULL);
+	close(nspid[1]);
+	ssize_t got = read(nspid[0], &peer, sizeof(peer));
+	close(nspid[0]);
+	if (got != sizeof(peer)) {
+		CHECK_EQ(reap(mid), 77);   /* no pid namespaces here */
+		fprintf(stderr, "  no new pid namespace: the unwatched peer is not tested\n");
+		ipck_close(l);
+		return;
+	}
+	CHECK_OK(ipck_accept(l, &s, 10000));
+	REQUIRE(s);
+	CHECK_EQ(ipck_peer_pid(s), 0);   /* its pid means nothing here */
+	expect_str(s, "from elsewhere", 5000);
+	kill(peer, SIGKILL);
+	long long t0 = now_ms();
+	CHECK_EQ(ipck_recv(s, buf, sizeof(buf), 5000), -EPIPE);
+	long long dt = now_ms() - t0;
+	CHECK(dt < 1000);
+	fprintf(stderr, "  unwatched peer's death noticed in %lld ms\n", dt);
+	CHECK_EQ(reap(mid), 0);
+	CHECK_OK(ipck_close(s));
+	CHECK_OK(ipck_close(l));
+	CHECK_EQ(files_left(url), 0);
+}
+
 static void test_files(void)
 {
 	ipck_chan *l, *c;
@@ -458,6 +519,7 @@ int main(void)
 	test_keep();
 	test_poll();
 	test_close_seen();
+	test_other_namespace();
 	test_files();
 	check_exit();
 }

@@ -16,7 +16,8 @@
  * its accepted side 17+2g.  The kernel (or NFS's lock manager) drops them
  * when a process dies, so a lock test says "the peer is still there" from
  * any machine; on the same machine (boot id and pid namespace alike) a pidfd
- * also wakes a waiting reader at once.  A side that closes appends a
+ * also wakes a waiting reader at once, and elsewhere a timer (every 100 ms,
+ * or poll_ms) wakes it to test the lock.  A side that closes appends a
  * goodbye record to the log it writes.
  *
  * Wake-ups: inotify IN_MODIFY on the log being read; on network file
@@ -36,6 +37,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -66,8 +68,9 @@ struct fctl {
 struct file_priv {
 	int ctl;                 /* /path, our own open file: our own locks */
 	bool classic;            /* no OFD locks on this file system */
-	int nfd;                 /* inotify, or a timerfd when polling */
-	bool polling;
+	int ino, tfd;            /* inotify on what we wait for; a timer, or -1 */
+	int nfd;                 /* what we wait on: one of them, or an epoll of both */
+	bool polling;            /* no inotify: look at every tick, under a read lock */
 	struct flog in, out;     /* the log we read and the one we write */
 	uint64_t gen;            /* our connection; a listener: the last it took */
 	off_t me, peer;          /* our liveness byte and the peer's */
@@ -183,20 +186,21 @@ static bool net_fs(int fd)
 	return false;
 }
 
-/* inotify on the open file fd (through /proc, so no path race), or a timer. */
-static int notify_open(struct file_priv *f, const struct ipck_url *u, int fd)
+/* inotify on the open file fd (through /proc, so no path race), or -1. */
+static int inotify_on(int fd)
 {
-	if (!u->poll_ms && !net_fs(fd)) {
-		char proc[32];
-		int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-		if (in >= 0 && inotify_add_watch(in, proc, IN_MODIFY) >= 0) {
-			f->nfd = in;
-			return 0;
-		}
-		ipck__close_fd(in);   /* no inotify to be had: poll */
+	char proc[32];
+	int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (in >= 0 && inotify_add_watch(in, proc, IN_MODIFY) < 0) {
+		close(in);
+		return -1;
 	}
-	unsigned ms = u->poll_ms ? u->poll_ms : POLL_MS_DEFAULT;
+	return in;
+}
+
+static int timer_every(unsigned ms)
+{
 	struct itimerspec it;
 	it.it_interval.tv_sec = ms / 1000;
 	it.it_interval.tv_nsec = (long)(ms % 1000) * 1000000;
@@ -209,15 +213,51 @@ static int notify_open(struct file_priv *f, const struct ipck_url *u, int fd)
 		close(t);
 		return e;
 	}
-	f->nfd = t;
-	f->polling = true;
-	return 0;
+	return t;
+}
+
+static int epoll_of(int a, int b)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		return -errno;
+	ev.data.fd = a;
+	int r = epoll_ctl(ep, EPOLL_CTL_ADD, a, &ev);
+	ev.data.fd = b;
+	if (r < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, b, &ev) < 0) {
+		r = -errno;
+		close(ep);
+		return r;
+	}
+	return ep;
+}
+
+/*
+ * What wakes a wait on fd: inotify, or a timer where inotify cannot see the
+ * writes (network file systems, poll_ms=); tick adds the timer to inotify
+ * when nothing else would tell that the peer died (no pidfd for it).
+ */
+static int notify_open(struct file_priv *f, const struct ipck_url *u, int fd, bool tick)
+{
+	if (!u->poll_ms && !net_fs(fd))
+		f->ino = inotify_on(fd);
+	f->polling = f->ino < 0;
+	if (f->polling || tick) {
+		f->tfd = timer_every(u->poll_ms ? u->poll_ms : POLL_MS_DEFAULT);
+		if (f->tfd < 0)
+			return f->tfd;
+	}
+	f->nfd = f->ino < 0 ? f->tfd : f->tfd < 0 ? f->ino : epoll_of(f->ino, f->tfd);
+	return f->nfd < 0 ? f->nfd : 0;
 }
 
 static void notify_drain(const struct file_priv *f)
 {
 	uint64_t buf[512];
-	while (read(f->nfd, buf, sizeof(buf)) > 0)
+	while (f->ino >= 0 && read(f->ino, buf, sizeof(buf)) > 0)
+		;
+	while (f->tfd >= 0 && read(f->tfd, buf, sizeof(buf)) > 0)
 		;
 }
 
@@ -244,14 +284,17 @@ static bool peer_alive(ipck_chan *ch)
 
 static void priv_init(struct file_priv *f)
 {
-	f->ctl = f->nfd = f->in.fd = f->out.fd = -1;
+	f->ctl = f->ino = f->tfd = f->nfd = f->in.fd = f->out.fd = -1;
 }
 
 /* Close every descriptor; the locks go with them. */
 static void file_release(ipck_chan *ch)
 {
 	struct file_priv *f = ipck__priv(ch);
-	ipck__close_fd(f->nfd);
+	if (f->nfd != f->ino && f->nfd != f->tfd)
+		ipck__close_fd(f->nfd);   /* the epoll of both */
+	ipck__close_fd(f->ino);
+	ipck__close_fd(f->tfd);
 	ipck__close_fd(f->in.fd);
 	ipck__close_fd(f->out.fd);
 	ipck__close_fd(f->ctl);
@@ -349,7 +392,7 @@ static int file_listen(ipck_chan *ch)
 	} else if (fresh) {
 		unlink_made(&ch->url, PATH_CTL);
 	}
-	if (!r && (r = notify_open(f, &ch->url, fd)) && fresh)
+	if (!r && (r = notify_open(f, &ch->url, fd, false)) && fresh)
 		unlink_made(&ch->url, PATH_S2C);
 	if (r)
 		file_release(ch);
@@ -377,15 +420,15 @@ static int conn_attach(ipck_chan *ch, pid_t pid, const char *host, deadline_t dl
 	ipck__flk_unlock(f->out.fd, f->classic, FLOG_LOCK_APPEND);
 	if (!r)
 		r = ipck__flog_reader(&f->in, ch->url.from_start);
-	if (!r)
-		r = notify_open(f, &ch->url, f->in.fd);
 	if (r)
 		return r;
 	ch->max_msg = IPCK_STREAM_MAX;
 	host_id(here);
 	if (host[0] && !strcmp(host, here) && ipck__watch_peer(ch, pid) == -EPIPE)
 		ch->peer_pid = pid;   /* already gone: the lock test tells */
-	return 0;
+	/* A peer elsewhere (another machine, another pid namespace) dies without
+	 * a word to inotify: then a timer wakes waits to test its lock. */
+	return notify_open(f, &ch->url, f->in.fd, ch->peer_fd < 0);
 }
 
 /* Claim the next connection: 0, -EAGAIN / -EBUSY to try again, or an error. */
