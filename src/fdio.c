@@ -11,7 +11,12 @@
  *   FRAME_DGRAM      struct dgram_hdr (sequence number, tag), then payload.
  *   FRAME_NONE       raw: bytes as they come, or one datagram per message.
  *
- * Descriptors are non-blocking; timeouts are poll deadlines.  A stream
+ * Pipes and FIFOs are non-blocking; timeouts are poll deadlines.  Sockets
+ * stay blocking and every call says MSG_DONTWAIT, except a receive with no
+ * deadline on a socket the kernel ends by itself (no pidfd watch): that one
+ * blocks in recvmsg, one system call per message as a plain program makes.
+ * A record larger than the caller's buffer overflows into a spill buffer
+ * and is held for the next call (-EMSGSIZE), so no peek is needed.  A stream
  * message is never delivered or sent in part: a send that ran out of time
  * after its first byte keeps the rest and flushes it before anything else
  * (the message is accepted), and a receive that ran out of time mid-message
@@ -19,7 +24,8 @@
  *
  * On Unix sockets, descriptors may ride with a message (fdpass.c): they are
  * attached to the sendmsg carrying the frame header, and every socket read
- * collects them, so they come out with the message they were sent with.
+ * collects them, so they come out with the message they were sent with; a
+ * held record keeps its descriptors (in ch->fdq) until it is delivered.
  */
 #include "internal.h"
 #include <errno.h>
@@ -27,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -34,12 +41,16 @@
 
 int ipck__fd_init(ipck_chan *ch, int rfd, int wfd, enum frame_kind fk)
 {
+	struct stat st;
 	ch->fd = rfd;
 	ch->wfd = wfd;
 	ch->frame = fk;
-	int r = ipck__set_nonblock(rfd, true);
+	if (fstat(rfd, &st) < 0)
+		return -errno;
+	ch->is_sock = S_ISSOCK(st.st_mode);
+	int r = ipck__set_nonblock(rfd, !ch->is_sock);
 	if (!r && wfd != rfd)
-		r = ipck__set_nonblock(wfd, true);
+		r = ipck__set_nonblock(wfd, !ch->is_sock);
 	if (r)
 		return r;
 	switch (fk) {
@@ -70,7 +81,7 @@ static ssize_t fd_writev(ipck_chan *ch, struct iovec *iov, int cnt, const struct
 	if (fs && fs->n)
 		return ipck__sendmsg_fds(ch->wfd, iov, cnt, fs->fds, fs->n);
 	struct msghdr m = {.msg_iov = iov, .msg_iovlen = (size_t)cnt};
-	ssize_t n = sendmsg(ch->wfd, &m, MSG_NOSIGNAL);
+	ssize_t n = sendmsg(ch->wfd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
 	return n < 0 ? -errno : n;
 }
 
@@ -214,6 +225,31 @@ void ipck__fd_bye(ipck_chan *ch)
 
 /* ---- receiving ----------------------------------------------------------- */
 
+/*
+ * May this receive block in the kernel?  Only a socket with no deadline
+ * whose end the kernel reports itself (no pidfd to watch beside it).
+ */
+static bool may_block(const ipck_chan *ch, deadline_t dl)
+{
+	return ch->is_sock && dl < 0 && ch->peer_fd < 0;
+}
+
+/*
+ * read(2) on a pipe; on a socket a recvmsg that keeps the descriptors it
+ * meets for their frame; > 0, 0 at EOF, or -errno.
+ */
+static ssize_t fd_read(ipck_chan *ch, void *buf, size_t n, bool block)
+{
+	for (;;) {
+		ssize_t r = ch->is_sock ? ipck__stream_read(ch, buf, n, block ? 0 : MSG_DONTWAIT)
+					: read(ch->fd, buf, n);
+		if (r < 0 && !ch->is_sock)
+			r = -errno;
+		if (r != -EINTR)
+			return r;
+	}
+}
+
 static size_t rx_avail(const struct rxbuf *rx)
 {
 	return rx->end - rx->start;
@@ -234,17 +270,8 @@ static bool rx_complete(const ipck_chan *ch)
 	return l > ch->max_msg || a - 4 >= l;
 }
 
-/* read(2); on a socket a recvmsg that keeps the descriptors it meets. */
-static ssize_t fd_read(ipck_chan *ch, void *p, size_t n)
-{
-	if (ch->is_sock)
-		return ipck__stream_read(ch, p, n);
-	ssize_t r = read(ch->fd, p, n);
-	return r < 0 ? -errno : r;
-}
-
 /* Read what the descriptor has into the buffer: > 0, 0 at EOF, or -errno. */
-static ssize_t rx_fill(ipck_chan *ch)
+static ssize_t rx_fill(ipck_chan *ch, bool block)
 {
 	struct rxbuf *rx = &ch->rx;
 	if (rx->start == rx->end) {
@@ -254,15 +281,10 @@ static ssize_t rx_fill(ipck_chan *ch)
 		rx->end -= rx->start;
 		rx->start = 0;
 	}
-	for (;;) {
-		ssize_t n = fd_read(ch, rx->buf + rx->end, rx->cap - rx->end);
-		if (n >= 0) {
-			rx->end += (size_t)n;
-			return n;
-		}
-		if (n != -EINTR)
-			return n;
-	}
+	ssize_t n = fd_read(ch, rx->buf + rx->end, rx->cap - rx->end, block);
+	if (n > 0)
+		rx->end += (size_t)n;
+	return n;
 }
 
 /* Keep the first got bytes of a len-byte message for the next call. */
@@ -307,14 +329,12 @@ static ssize_t stream_recv_big(ipck_chan *ch, unsigned char *buf, size_t len, de
 	memcpy(buf, rx->buf + rx->start, got);
 	rx->start = rx->end = 0;
 	while (got < len) {
-		ssize_t n = fd_read(ch, buf + got, len - got);
+		ssize_t n = fd_read(ch, buf + got, len - got, may_block(ch, dl));
 		if (n > 0) {
 			got += (size_t)n;
 			continue;
 		}
 		e = n == 0 ? -EPIPE : (int)n;
-		if (e == -EINTR)
-			continue;
 		if (e == -EAGAIN && !(e = rx_wait(ch, dl, &gone)))
 			continue;
 		int k = rx_keep(ch, buf, got, len);
@@ -360,7 +380,7 @@ static ssize_t stream_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl,
 			if (len > rx->cap)
 				return stream_recv_big(ch, buf, len, dl, w);
 		}
-		ssize_t n = rx_fill(ch);
+		ssize_t n = rx_fill(ch, may_block(ch, dl));
 		if (n > 0)
 			continue;
 		if (n == 0)   /* EOF; a torn last frame is dropped, never delivered */
@@ -373,15 +393,38 @@ static ssize_t stream_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl,
 	}
 }
 
-/* One read of a raw stream; on a socket with the descriptors it met. */
-static ssize_t raw_read(ipck_chan *ch, void *buf, size_t cap, struct fdbatch *b)
+static ssize_t held_take(ipck_chan *ch, void *buf, size_t cap, struct fdwant *w);
+static ssize_t held_keep(ipck_chan *ch, const void *buf, size_t cap, size_t len);
+
+/* One read of a raw stream; on a socket, with the descriptors that came. */
+static ssize_t raw_read(ipck_chan *ch, void *buf, size_t cap, bool block, struct fdbatch *b)
 {
 	struct iovec iov = {buf, cap};
 	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
-	if (ch->is_sock)
-		return ipck__recvmsg_fds(ch->fd, &m, MSG_DONTWAIT, b);
-	ssize_t n = read(ch->fd, buf, cap);
-	return n < 0 ? -errno : n;
+	*b = (struct fdbatch){0};
+	for (;;) {
+		ssize_t n = ch->is_sock ? ipck__recvmsg_fds(ch->fd, &m, block ? 0 : MSG_DONTWAIT, b)
+					: read(ch->fd, buf, cap);
+		if (n < 0 && !ch->is_sock)
+			n = -errno;
+		if (n != -EINTR)
+			return n;
+	}
+}
+
+/* A record (or raw read) of n bytes in buf came with b: deliver or hold it. */
+static ssize_t rec_deliver(ipck_chan *ch, void *buf, size_t cap, size_t n, struct fdbatch *b,
+			   struct fdwant *w)
+{
+	int e = ipck__fds_set(ch, b);
+	if (e)
+		return e;
+	if (n > cap)
+		return held_keep(ch, buf, cap, n);
+	if (ipck__fds_fit(ch, w))   /* too many descriptors: hold it all */
+		return held_keep(ch, buf, n, n);
+	e = ipck__fds_take(ch, w);
+	return e ? e : (ssize_t)n;
 }
 
 /* Raw stream: whatever bytes are there, up to cap, as one message. */
@@ -389,19 +432,16 @@ static ssize_t raw_stream_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t 
 			       struct fdwant *w)
 {
 	bool gone = false;
-	ssize_t n = ipck__fds_unhold(ch, w, buf, cap);
-	if (n != -EAGAIN)
-		return n;
+	if (ch->held.buf)
+		return held_take(ch, buf, cap, w);
 	for (;;) {
-		struct fdbatch b = {0};
-		n = raw_read(ch, buf, cap, &b);
+		struct fdbatch b;
+		ssize_t n = raw_read(ch, buf, cap, may_block(ch, dl), &b);
 		if (n > 0 || (n == 0 && cap == 0))
-			return ipck__fds_record(ch, w, buf, (size_t)n, &b);
+			return rec_deliver(ch, buf, cap, (size_t)n, &b, w);
 		ipck__fdbatch_close(&b);
 		if (n == 0)
 			return io_err(ch, -EPIPE);
-		if (n == -EINTR)
-			continue;
 		if (n != -EAGAIN)
 			return io_err(ch, (int)n);
 		int r = rx_wait(ch, dl, &gone);
@@ -415,19 +455,36 @@ static size_t hdr_size(enum frame_kind fk)
 	return fk == FRAME_SEQPACKET ? 1 : fk == FRAME_DGRAM ? sizeof(struct dgram_hdr) : 0;
 }
 
-/* Peek at the next record: 1 when it is a data message too large for cap. */
-static int rec_too_big(ipck_chan *ch, size_t cap)
+/* Deliver the held record, or -EMSGSIZE while it (or its descriptors) does not fit. */
+static ssize_t held_take(ipck_chan *ch, void *buf, size_t cap, struct fdwant *w)
 {
-	struct dgram_hdr h = {0};
-	size_t hl = hdr_size(ch->frame);
-	ssize_t n = recv(ch->fd, &h, hl, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
-	if (n < (ssize_t)hl || (size_t)n - hl <= cap)
-		return 0;
-	uint8_t tag = ch->frame == FRAME_SEQPACKET ? *(uint8_t *)&h : h.tag;
-	if (hl && tag != TAG_DATA)
-		return 0;
-	ch->next_size = n - (ssize_t)hl;
-	return 1;
+	struct held *h = &ch->held;
+	if (h->len > cap || ipck__fds_fit(ch, w)) {
+		ch->next_size = (ssize_t)h->len;
+		return -EMSGSIZE;
+	}
+	size_t n = h->len;
+	memcpy(buf, h->buf, n);
+	free(h->buf);
+	h->buf = NULL;
+	h->len = 0;
+	int e = ipck__fds_take(ch, w);
+	return e ? e : (ssize_t)n;
+}
+
+/* A record of len bytes overflowed cap into the spill buffer: hold it. */
+static ssize_t held_keep(ipck_chan *ch, const void *buf, size_t cap, size_t len)
+{
+	unsigned char *b = malloc(len);
+	if (!b)
+		return ch->err = -ENOMEM;
+	memcpy(b, buf, cap);
+	if (len > cap)
+		memcpy(b + cap, ch->held.spill, len - cap);
+	ch->held.buf = b;
+	ch->held.len = len;
+	ch->next_size = (ssize_t)len;
+	return -EMSGSIZE;
 }
 
 /* What a received record means: its length, -EAGAIN to skip it, or an error. */
@@ -461,28 +518,28 @@ static ssize_t rec_check(ipck_chan *ch, const struct dgram_hdr *h, ssize_t n, in
 static ssize_t rec_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl, struct fdwant *w)
 {
 	struct dgram_hdr h;
-	bool gone = false;
-	ssize_t held = ipck__fds_unhold(ch, w, buf, cap);
-	if (held != -EAGAIN)
-		return held;
+	size_t hl = hdr_size(ch->frame);
+	bool spill = cap < ch->max_msg, gone = false;
+	if (ch->held.buf)
+		return held_take(ch, buf, cap, w);
 	if (ch->eof)
 		return -EPIPE;
+	if (spill && !ch->held.spill && !(ch->held.spill = malloc(ch->max_msg)))
+		return -ENOMEM;
 	for (;;) {
-		if (cap < ch->max_msg && rec_too_big(ch, cap))
-			return -EMSGSIZE;
-		size_t hl = hdr_size(ch->frame);
-		struct iovec iov[2] = {{&h, hl}, {buf, cap}};
-		struct msghdr m = {.msg_iov = hl ? iov : iov + 1, .msg_iovlen = hl ? 2 : 1};
+		struct iovec iov[3] = {{&h, hl}, {buf, cap}, {ch->held.spill, ch->max_msg - cap}};
+		struct msghdr m = {.msg_iov = hl ? iov : iov + 1,
+				   .msg_iovlen = (hl ? 1u : 0u) + 1u + spill};
 		struct fdbatch b;
-		ssize_t n = ipck__recvmsg_fds(ch->fd, &m, MSG_DONTWAIT, &b);
+		ssize_t n = ipck__recvmsg_fds(ch->fd, &m, may_block(ch, dl) ? 0 : MSG_DONTWAIT, &b);
 		if (n >= 0) {
 			n = rec_check(ch, &h, n, m.msg_flags);
 			if (n >= 0)
-				return ipck__fds_record(ch, w, buf, (size_t)n, &b);
+				return rec_deliver(ch, buf, cap, (size_t)n, &b, w);
 			ipck__fdbatch_close(&b);
-			if (n != -EAGAIN)
-				return n;
-			continue;
+			if (n == -EAGAIN)
+				continue;
+			return n;
 		}
 		if (n == -EINTR)
 			continue;
@@ -504,10 +561,10 @@ ssize_t ipck__fd_recv_fds(ipck_chan *ch, void *buf, size_t cap, struct fdwant *w
 	if (ch->frame == FRAME_STREAM) {
 		n = stream_recv(ch, buf, cap, dl, w);
 		ipck__poll_mark(ch, rx_complete(ch));
-	} else if (ch->frame == FRAME_NONE && ch->is_bytes) {
-		n = raw_stream_recv(ch, buf, cap, dl, w);
 	} else {
-		n = rec_recv(ch, buf, cap, dl, w);
+		n = ch->frame == FRAME_NONE && ch->is_bytes ? raw_stream_recv(ch, buf, cap, dl, w)
+							    : rec_recv(ch, buf, cap, dl, w);
+		ipck__poll_mark(ch, ch->held.buf != NULL);
 	}
 	return n;
 }
@@ -520,11 +577,11 @@ ssize_t ipck__fd_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
 int ipck__fd_pollfd(const ipck_chan *cch)
 {
 	ipck_chan *ch = (ipck_chan *)cch;   /* the pollset is made on demand */
-	if (ch->role == ROLE_LISTENER || (ch->frame != FRAME_STREAM && ch->peer_fd < 0))
+	if (ch->role == ROLE_LISTENER)
 		return ch->fd;
 	int r = ipck__pollset(ch, ch->fd);
-	if (r >= 0 && ch->frame == FRAME_STREAM)
-		ipck__poll_mark(ch, rx_complete(ch));
+	if (r >= 0)
+		ipck__poll_mark(ch, ch->frame == FRAME_STREAM ? rx_complete(ch) : ch->held.buf != NULL);
 	return r;
 }
 
@@ -538,6 +595,8 @@ int ipck__fd_close(ipck_chan *ch)
 	if (!ch->eof && ch->wfd >= 0)
 		ipck__fd_bye(ch);
 	free(ch->rx.buf);
+	free(ch->held.buf);
+	free(ch->held.spill);
 	ipck__fds_free(ch);
 	int r1 = ipck__close_fd(ch->fd);
 	int r2 = ch->wfd != ch->fd ? ipck__close_fd(ch->wfd) : 0;

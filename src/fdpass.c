@@ -36,9 +36,6 @@ struct fdq {
 	size_t nq, capq;
 	struct fdbatch cur;   /* those of the message being received, or held */
 	int64_t in;           /* stream bytes read since the queue was made */
-	unsigned char *held;  /* a record kept after -EMSGSIZE, held_len bytes */
-	size_t held_len;
-	bool has_held;
 };
 
 /* Room for the most descriptors a message can carry, and credentials. */
@@ -77,7 +74,7 @@ ssize_t ipck__sendmsg_fds(int fd, struct iovec *iov, int cnt, const int *fds, si
 		h->cmsg_len = CMSG_LEN(nfds * sizeof(int));
 		memcpy(CMSG_DATA(h), fds, nfds * sizeof(int));
 	}
-	ssize_t n = sendmsg(fd, &m, MSG_NOSIGNAL);
+	ssize_t n = sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
 	return n < 0 ? -errno : n;
 }
 
@@ -152,12 +149,12 @@ static void fdq_push(ipck_chan *ch, struct fdbatch *b)
 	q->q[q->nq++] = *b;
 }
 
-ssize_t ipck__stream_read(ipck_chan *ch, void *p, size_t n)
+ssize_t ipck__stream_read(ipck_chan *ch, void *p, size_t n, int flags)
 {
 	struct iovec iov = {p, n};
 	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
 	struct fdbatch b;
-	ssize_t r = ipck__recvmsg_fds(ch->fd, &m, MSG_DONTWAIT, &b);
+	ssize_t r = ipck__recvmsg_fds(ch->fd, &m, flags, &b);
 	if (r <= 0)
 		return r;
 	if (b.n || b.lost) {
@@ -226,57 +223,18 @@ int ipck__fds_take(ipck_chan *ch, struct fdwant *w)
 	return batch_give(ch->fdq ? &ch->fdq->cur : &none, w);
 }
 
-/* Keep a record whose descriptors did not fit, for the next call. */
-static ssize_t fds_hold(ipck_chan *ch, struct fdwant *w, const void *buf, size_t n,
-			struct fdbatch *b)
+int ipck__fds_set(ipck_chan *ch, struct fdbatch *b)
 {
+	if (!b->n && !b->lost)
+		return 0;
 	struct fdq *q = fdq_get(ch);
-	unsigned char *copy = malloc(n ? n : 1);
-	if (!q || !copy) {
-		free(copy);
+	if (!q) {
 		ipck__fdbatch_close(b);
-		return -ENOMEM;   /* the record is gone: say so */
+		return -ENOMEM;
 	}
-	memcpy(copy, buf, n);
-	q->held = copy;
-	q->held_len = n;
-	q->has_held = true;
+	ipck__fdbatch_close(&q->cur);   /* nothing there, normally */
 	q->cur = *b;
-	*w->n = b->n;
-	ch->next_size = (ssize_t)n;
-	return -EMSGSIZE;
-}
-
-ssize_t ipck__fds_record(ipck_chan *ch, struct fdwant *w, const void *buf, size_t n,
-			 struct fdbatch *b)
-{
-	if (w && b->n > w->room && !b->lost)
-		return fds_hold(ch, w, buf, n, b);
-	int r = batch_give(b, w);
-	return r ? r : (ssize_t)n;
-}
-
-ssize_t ipck__fds_unhold(ipck_chan *ch, struct fdwant *w, void *buf, size_t cap)
-{
-	struct fdq *q = ch->fdq;
-	if (!q || !q->has_held)
-		return -EAGAIN;
-	if (q->held_len > cap) {
-		ch->next_size = (ssize_t)q->held_len;
-		if (w)
-			*w->n = 0;
-		return -EMSGSIZE;
-	}
-	int r = ipck__fds_fit(ch, w);
-	if (r)
-		return r;
-	size_t n = q->held_len;
-	memcpy(buf, q->held, n);
-	free(q->held);
-	q->held = NULL;
-	q->has_held = false;
-	r = ipck__fds_take(ch, w);
-	return r ? r : (ssize_t)n;
+	return 0;
 }
 
 void ipck__fds_free(ipck_chan *ch)
@@ -288,7 +246,6 @@ void ipck__fds_free(ipck_chan *ch)
 		ipck__fdbatch_close(&q->q[i]);
 	ipck__fdbatch_close(&q->cur);
 	free(q->q);
-	free(q->held);
 	free(q);
 	ch->fdq = NULL;
 }

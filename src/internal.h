@@ -81,6 +81,13 @@ struct rxbuf {
 	size_t hdr_len;    /* its length */
 };
 
+/* A record that arrived for a buffer too small: kept for the next recv. */
+struct held {
+	unsigned char *buf;   /* NULL when nothing is held */
+	size_t len;
+	unsigned char *spill; /* max_msg bytes the receive may overflow into */
+};
+
 /* Send remainder of a stream message whose write outlived its timeout. */
 struct txbuf {
 	unsigned char *buf;
@@ -101,6 +108,7 @@ struct ipck_chan {
 	ssize_t next_size;   /* after -EMSGSIZE, or -EAGAIN */
 	struct rxbuf rx;
 	struct txbuf tx;
+	struct held held;
 	uint32_t tx_seq, rx_seq;  /* FRAME_DGRAM sequence numbers */
 	struct ipck_stats st;
 	bool is_sock;        /* fd is a socket: send with MSG_NOSIGNAL */
@@ -232,18 +240,15 @@ ssize_t ipck__sendmsg_fds(int fd, struct iovec *iov, int cnt, const int *fds, si
 struct msghdr;
 ssize_t ipck__recvmsg_fds(int fd, struct msghdr *m, int flags, struct fdbatch *b);
 /* A stream read of a socket channel; descriptors wait for their frame. */
-ssize_t ipck__stream_read(ipck_chan *ch, void *p, size_t n);
+ssize_t ipck__stream_read(ipck_chan *ch, void *p, size_t n, int flags);
 /* A stream frame of frame_len bytes starts avail bytes before the read end. */
 void ipck__fds_claim(ipck_chan *ch, size_t avail, size_t frame_len);
 /* -EMSGSIZE (and *w->n set) when the current message's descriptors do not fit. */
 int ipck__fds_fit(ipck_chan *ch, struct fdwant *w);
 /* Hand the current message's descriptors over (or close them): 0 or -EMFILE. */
 int ipck__fds_take(ipck_chan *ch, struct fdwant *w);
-/* A record of n bytes in buf came with b: n, or -EMSGSIZE (kept), -EMFILE. */
-ssize_t ipck__fds_record(ipck_chan *ch, struct fdwant *w, const void *buf, size_t n,
-			 struct fdbatch *b);
-/* A record kept by -EMSGSIZE: its length, -EMSGSIZE again, or -EAGAIN (none). */
-ssize_t ipck__fds_unhold(ipck_chan *ch, struct fdwant *w, void *buf, size_t cap);
+/* Make b the current message's descriptors (a record's); 0 or -ENOMEM. */
+int ipck__fds_set(ipck_chan *ch, struct fdbatch *b);
 void ipck__fdbatch_close(struct fdbatch *b);
 void ipck__fds_free(ipck_chan *ch);
 
