@@ -133,18 +133,8 @@ static int rdv_allowed(const ipck_chan *ch, const struct rdv_in *in, const struc
 static int rdv_watch(ipck_chan *ch, const struct rdv_msg *m, const struct rdv_in *in,
 		     const struct dgram_rdv *rv)
 {
-	if (rv->creds && in->cred.pid > 0) {   /* pid 0: outside our pid namespace */
-		int r = ipck__watch_peer(ch, in->cred.pid);
-		if (r == -EPIPE && ch->role == ROLE_SERVER) {
-			/* It sent, closed and exited before we got here: what it
-			 * sent and its goodbye wait on our socket, as with a stream. */
-			ch->peer_pid = in->cred.pid;
-			return 0;
-		}
-		return r;
-	}
-	if (rv->creds)
-		return 0;
+	if (rv->creds)   /* pid 0: a process outside our pid namespace */
+		return in->cred.pid > 0 ? ipck__watch_peer(ch, in->cred.pid) : 0;
 	pid_t pid = (pid_t)le32toh((uint32_t)m->m.pid);
 	if (pid > 0 && ipck__sock_loopback((const struct sockaddr *)&in->from))
 		ipck__watch_peer(ch, pid);   /* best effort: a claim, not a proof */

@@ -424,8 +424,8 @@ static int conn_attach(ipck_chan *ch, pid_t pid, const char *host, deadline_t dl
 		return r;
 	ch->max_msg = IPCK_STREAM_MAX;
 	host_id(here);
-	if (host[0] && !strcmp(host, here) && ipck__watch_peer(ch, pid) == -EPIPE)
-		ch->peer_pid = pid;   /* already gone: the lock test tells */
+	if (host[0] && !strcmp(host, here))
+		ipck__watch_peer(ch, pid);   /* best effort: else the lock test tells */
 	/* A peer elsewhere (another machine, another pid namespace) dies without
 	 * a word to inotify: then a timer wakes waits to test its lock. */
 	return notify_open(f, &ch->url, f->in.fd, ch->peer_fd < 0);
