@@ -153,20 +153,30 @@ static ssize_t write_all(ipck_chan *ch, struct iovec *iov, int cnt, size_t total
 	return (ssize_t)total;
 }
 
+/*
+ * Write the kept rest of a stream message in place: a reader slower than the
+ * writer takes it in many pieces, and each piece only moves the offset.
+ * 0 when all of it went, -ETIMEDOUT (the rest still kept), or the error.
+ */
 static int tx_flush(ipck_chan *ch, deadline_t dl)
 {
-	struct txbuf t = ch->tx;
-	ch->tx = (struct txbuf){0};
-	struct iovec iov = {t.buf + t.off, t.len - t.off};
-	ssize_t r = write_all(ch, &iov, 1, iov.iov_len, dl, (struct fdsend){0});
-	if (r == -ETIMEDOUT) {   /* nothing more written: keep it as it was */
-		ch->tx = t;
-		return -ETIMEDOUT;
+	struct txbuf *t = &ch->tx;
+	int r = 0;
+	while (!r && t->off < t->len) {
+		struct iovec iov = {t->buf + t->off, t->len - t->off};
+		ssize_t n = fd_writev(ch, &iov, 1, NULL);
+		if (n >= 0)
+			t->off += (size_t)n;
+		else if (n != -EAGAIN)
+			r = io_err(ch, (int)n);
+		else if ((r = ipck__wait_fd(ch, ch->wfd, POLLOUT, dl)) == -EPIPE)
+			r = io_err(ch, -EPIPE);
 	}
-	free(t.buf);
-	if (r >= 0 && ch->tx.buf)
-		return -ETIMEDOUT;   /* more written, and the rest kept again: not done yet */
-	return r < 0 ? (int)r : 0;
+	if (r == -ETIMEDOUT)
+		return r;
+	free(t->buf);
+	*t = (struct txbuf){0};
+	return r;
 }
 
 ssize_t ipck__fd_send_fds(ipck_chan *ch, const void *msg, size_t len,
