@@ -86,6 +86,7 @@ int main(int argc, char **argv)
 	printf("parent: the file says    \"%.*s\"\n", (int)strnlen(buf, (size_t)n), buf);
 	if (n != SIZE || memcmp(buf, map, SIZE) != 0)
 		fail("the file and the mapping differ");
+	printf("parent: the file and the mapping agree\n");
 
 	step("munmap; close(%d); unlink(\"%s\")", fd, path);
 	if (munmap(map, SIZE) == -1)

@@ -4,7 +4,7 @@
  * capitals, close, remove the path.  Start it first, then unix_client.
  *
  * Done right: the socket file's mode comes from the umask at bind time
- * (connect needs write permission on it), so umask(077) makes it 0600 (on
+ * (connect needs write permission on it), so umask(0177) makes it 0600 (on
  * Linux; some systems ignore socket file modes: then put the socket in a
  * 0700 directory).  A path longer than sun_path is refused, not cut.  The
  * name is removed as soon as the one client is accepted: connections do
@@ -15,7 +15,7 @@
  *
  *   $ ./unix_server /tmp/s & sleep 0.2; ./unix_client /tmp/s; wait
  *   step: socket(AF_UNIX, SOCK_STREAM, 0)
- *   step: bind(3, "/tmp/s") with umask 077: mode 0600
+ *   step: bind(3, "/tmp/s") with umask 0177: mode 0600
  *   step: listen(3, 1)
  *   step: accept(3) waits for a client
  *   step: socket(AF_UNIX, SOCK_STREAM, 0)
@@ -50,8 +50,8 @@ static int listen_on(struct sockaddr_un *a)
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		die("socket");
-	step("bind(%d, \"%s\") with umask 077: mode 0600", fd, path);
-	mode_t old = umask(077);
+	step("bind(%d, \"%s\") with umask 0177: mode 0600", fd, path);
+	mode_t old = umask(0177);
 	int r = bind(fd, (struct sockaddr *)a, sizeof(*a));
 	umask(old);
 	if (r == -1)
