@@ -15,9 +15,9 @@
  *
  *   $ ./bounded_buffer 0x5682
  *   step: semget(0x5682, 3, IPC_CREAT|IPC_EXCL|0600)
- *   step: semctl(7, 0, SETALL, {empty 8, full 0, mutex 1})
+ *   step: semctl(54, 0, SETALL, {empty 8, full 0, mutex 1})
  *   step: shmget(0x5682, 640, IPC_CREAT|IPC_EXCL|0600)
- *   step: shmat(6, NULL, 0)
+ *   step: shmat(55, NULL, 0)
  *   step: fork() x 3 producers, 2 consumers
  *   step: consumer 0: semop(full -1), semop(mutex -1), take, semop(mutex +1), semop(empty +1)
  *   step: producer 0: semop(empty -1), semop(mutex -1), put, semop(mutex +1), semop(full +1)
@@ -25,12 +25,12 @@
  *   step: producer 1: semop(empty -1), semop(mutex -1), put, semop(mutex +1), semop(full +1)
  *   step: producer 2: semop(empty -1), semop(mutex -1), put, semop(mutex +1), semop(full +1)
  *   producer 0: put 200 items
- *   producer 1: put 200 items
  *   producer 2: put 200 items
- *   consumer 0: took 300 items
- *   consumer 1: took 300 items
+ *   producer 1: put 200 items
+ *   consumer 0: took 312 items
+ *   consumer 1: took 288 items
  *   parent: all 600 items consumed exactly once
- *   step: shmdt, shmctl(6, IPC_RMID), semctl(7, 0, IPC_RMID)
+ *   step: shmdt, shmctl(55, IPC_RMID), semctl(54, 0, IPC_RMID)
  */
 #include "ex.h"
 #include <sys/sem.h>
@@ -163,6 +163,7 @@ int main(int argc, char **argv)
 {
 	ex_init(argv);
 	parent = getpid();
+	ex_deadline(30);
 	atexit(remove_objects);
 	struct buffer *b = create(ex_key(argc > 1 ? argv[1] : NULL, 5682));
 

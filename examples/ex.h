@@ -10,12 +10,15 @@
  *   fail(fmt, ...)    "<prog>: <message>" on stderr, exit 1 (no errno)
  *   ex_init(argv)     name the program, make stdout line-buffered so lines
  *                     from two processes interleave in order through a pipe
- *   ex_deadline(s)    SIGALRM after s seconds interrupts a blocking call
- *                     (EINTR), so a lost peer ends the wait instead of hanging
+ *   ex_deadline(s)    SIGALRM after s seconds, Ctrl-C (SIGINT) or SIGTERM
+ *                     interrupt a blocking call (EINTR): a lost peer or an
+ *                     impatient user ends the wait, die() says which, and
+ *                     the exit handlers still remove the objects
  *   ex_key(arg, def)  a System V key: a number ("0x1234"), or ftok(path, 'x')
  *   ex_retry(&tries)  after a failed lookup: 1 if errno says "the peer has
  *                     not made it yet" (ENOENT, ECONNREFUSED), after 10 ms;
- *                     0 once 10 s have gone or for any other error
+ *                     0 once 10 s have gone, when interrupted (errno EINTR),
+ *                     or for any other error
  *   ex_show(who, buf, n)  print bytes on one line, newlines as \n
  *   ex_write_all(fd, buf, n)  write(2) until all n bytes are out: on a pipe
  *                     or a stream socket a write may take fewer
@@ -40,7 +43,7 @@
 #include <unistd.h>
 
 static const char *ex_prog = "example";
-static volatile sig_atomic_t ex_timed_out;
+static volatile sig_atomic_t ex_stop;   /* the signal that ends the waits */
 
 /* "EPIPE" for EPIPE: glibc knows the names since 2.32. */
 static inline const char *ex_ename(int e)
@@ -77,8 +80,10 @@ __attribute__((noreturn))
 static inline void die(const char *call)
 {
 	int e = errno;
-	if (e == EINTR && ex_timed_out)
+	if (e == EINTR && ex_stop == SIGALRM)
 		fprintf(stderr, "%s: %s: timed out waiting for the peer\n", ex_prog, call);
+	else if (e == EINTR && ex_stop)
+		fprintf(stderr, "%s: %s: interrupted (%s)\n", ex_prog, call, strsignal(ex_stop));
 	else
 		fprintf(stderr, "%s: %s: %s (%s)\n", ex_prog, call, ex_ename(e), strerror(e));
 	exit(1);
@@ -96,19 +101,26 @@ static inline void fail(const char *fmt, ...)
 	exit(1);
 }
 
-static void ex_on_alarm(int sig)
+/*
+ * A stop signal that lands just before a blocking call starts cannot
+ * interrupt it; the alarm it sets interrupts that call a second later.
+ */
+static void ex_on_stop(int sig)
 {
-	(void)sig;
-	ex_timed_out = 1;
+	if (!ex_stop)
+		ex_stop = sig;
+	if (sig != SIGALRM)
+		alarm(1);
 }
 
 /* No SA_RESTART: the blocked call returns -1 with errno EINTR. */
 static inline void ex_deadline(unsigned seconds)
 {
-	struct sigaction sa = {.sa_handler = ex_on_alarm};
+	struct sigaction sa = {.sa_handler = ex_on_stop};
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGALRM, &sa, NULL) == -1)
-		die("sigaction(SIGALRM)");
+	if (sigaction(SIGALRM, &sa, NULL) == -1 || sigaction(SIGINT, &sa, NULL) == -1 ||
+	    sigaction(SIGTERM, &sa, NULL) == -1)
+		die("sigaction");
 	alarm(seconds);
 }
 
@@ -135,7 +147,8 @@ static inline int ex_retry(int *tries)
 	int e = errno;
 	if ((e != ENOENT && e != ECONNREFUSED) || ++*tries > 1000)
 		return 0;
-	nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+	if (nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL) == -1)
+		return 0;   /* EINTR: the deadline or Ctrl-C */
 	errno = e;
 	return 1;
 }
@@ -157,7 +170,7 @@ static inline void ex_write_all(int fd, const void *buf, size_t len)
 	const char *p = buf;
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);
-		if (n == -1 && errno == EINTR && !ex_timed_out)
+		if (n == -1 && errno == EINTR && !ex_stop)
 			continue;
 		if (n == -1)
 			die("write");

@@ -17,8 +17,8 @@
  *   step: write(3, "two\n", 4)
  *   step: write(3, "three\n", 6)
  *   step: close(3): the reader sees end of file
- *   step: unlink("/tmp/f"): both ends are open, the name can go
  *   writer: 3 lines written
+ *   step: unlink("/tmp/f"): both ends are open, the name can go
  *   step: read(3) until end of file
  *   reader: read 14 bytes "one\ntwo\nthree\n"
  *   reader: end of file after 14 bytes
@@ -42,6 +42,7 @@ int main(int argc, char **argv)
 {
 	ex_init(argv);
 	path = argc > 1 ? argv[1] : "/tmp/fifo_demo";
+	ex_deadline(30);   /* open blocks until a writer comes: not forever */
 
 	step("mkfifo(\"%s\", 0600)", path);
 	if (mkfifo(path, 0600) == -1)
@@ -49,7 +50,6 @@ int main(int argc, char **argv)
 	named = 1;
 	atexit(remove_name);
 
-	ex_deadline(30);   /* open blocks until a writer comes: not forever */
 	step("open(\"%s\", O_RDONLY) blocks until a writer opens it", path);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd == -1)

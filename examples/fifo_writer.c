@@ -20,6 +20,7 @@ int main(int argc, char **argv)
 {
 	ex_init(argv);
 	const char *path = argc > 1 ? argv[1] : "/tmp/fifo_demo";
+	ex_deadline(10);
 
 	int fd, tries = 0;
 	step("open(\"%s\", O_WRONLY|O_NOFOLLOW)", path);

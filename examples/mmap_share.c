@@ -20,11 +20,12 @@
  *   step: ftruncate(3, 4096)
  *   step: mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_SHARED, 3, 0)
  *   step: fork()
- *   step: parent: waitpid(14517)
+ *   step: parent: waitpid(26105)
  *   child: wrote 40 bytes into the mapping
- *   parent: the mapping says "written through the mapping by pid 14517"
+ *   parent: the mapping says "written through the mapping by pid 26105"
  *   step: pread(3, buf, 4096, 0)
- *   parent: the file says    "written through the mapping by pid 14517"
+ *   parent: the file says    "written through the mapping by pid 26105"
+ *   parent: the file and the mapping agree
  *   step: munmap; close(3); unlink("/tmp/m")
  */
 #include "ex.h"
@@ -53,6 +54,7 @@ int main(int argc, char **argv)
 {
 	ex_init(argv);
 	path = argc > 1 ? argv[1] : "/tmp/mmap_share.dat";
+	ex_deadline(10);
 
 	step("open(\"%s\", O_RDWR|O_CREAT|O_EXCL|O_NOFOLLOW, 0600)", path);
 	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);

@@ -14,21 +14,21 @@
  *
  *   $ ./msgrecv 0x5681 & sleep 0.2; ./msgsend 0x5681; wait
  *   step: msgget(0x5681, IPC_CREAT|IPC_EXCL|0600)
- *   step: msgrcv(1, &m, 128, 2, 0)
+ *   step: msgrcv(22, &m, 128, 2, 0)
  *   step: msgget(0x5681, 0)
- *   step: msgsnd(1, {1, "hello"}, 6, 0)
- *   step: msgsnd(1, {2, "urgent: read me first"}, 22, 0)
- *   step: msgsnd(1, {1, "world"}, 6, 0)
- *   step: msgsnd(1, {3, "end"}, 4, 0)
+ *   step: msgsnd(22, {1, "hello"}, 6, 0)
+ *   step: msgsnd(22, {2, "urgent: read me first"}, 22, 0)
+ *   step: msgsnd(22, {1, "world"}, 6, 0)
+ *   step: msgsnd(22, {3, "end"}, 4, 0)
  *   sender: 4 messages sent
  *   receiver: type 2, 22 bytes: "urgent: read me first"
- *   step: msgrcv(1, &m, 128, 0, 0)
+ *   step: msgrcv(22, &m, 128, 0, 0)
  *   receiver: type 1, 6 bytes: "hello"
- *   step: msgrcv(1, &m, 128, 0, 0)
+ *   step: msgrcv(22, &m, 128, 0, 0)
  *   receiver: type 1, 6 bytes: "world"
- *   step: msgrcv(1, &m, 128, 0, 0)
+ *   step: msgrcv(22, &m, 128, 0, 0)
  *   receiver: type 3, 4 bytes: "end"
- *   step: msgctl(1, IPC_RMID, NULL)
+ *   step: msgctl(22, IPC_RMID, NULL)
  *   $ ipcs -q | grep -c 0x00005681
  *   0
  */
@@ -65,13 +65,13 @@ int main(int argc, char **argv)
 {
 	ex_init(argv);
 	key_t key = ex_key(argc > 1 ? argv[1] : NULL, 5681);
+	ex_deadline(30);   /* a sender that never comes ends the wait */
 
 	step("msgget(0x%x, IPC_CREAT|IPC_EXCL|0600)", (unsigned)key);
 	qid = msgget(key, IPC_CREAT | IPC_EXCL | 0600);
 	if (qid == -1)
 		die("msgget");
 	atexit(remove_queue);
-	ex_deadline(30);   /* a sender that never comes ends the wait */
 
 	receive(T_URGENT);
 	while (receive(0) != T_END)

@@ -36,6 +36,7 @@ int main(int argc, char **argv)
 {
 	ex_init(argv);
 	key_t key = ex_key(argc > 1 ? argv[1] : NULL, 5681);
+	ex_deadline(10);   /* msgsnd blocks while the queue is full */
 
 	int qid, tries = 0;
 	step("msgget(0x%x, 0)", (unsigned)key);

@@ -21,7 +21,7 @@
  *   step: parent: write(4, "two\n", 4)
  *   step: parent: write(4, "three\n", 6)
  *   step: parent: close(4): the child sees end of file
- *   step: parent: waitpid(14395)
+ *   step: parent: waitpid(26088)
  *   step: child: close(4), the write end it does not use
  *   step: child: read(3) until end of file
  *   child: read 14 bytes "one\ntwo\nthree\n"

@@ -28,8 +28,8 @@
  *   step: mq_send(q, "middle", 6, 5)
  *   step: mq_send(q, "end", 3, 0)
  *   sender: 4 messages sent, exiting
- *   receiver: notified: a message from pid 14510
- *   step: pidfd_open(14510) + poll: wait until the sender has exited
+ *   receiver: notified: a message from pid 26098
+ *   step: pidfd_open(26098) + poll: wait until the sender has exited
  *   receiver: 4 messages waiting
  *   step: mq_receive(q, buf, 128, &prio)
  *   receiver: priority 9: "high"
@@ -107,6 +107,7 @@ int main(int argc, char **argv)
 {
 	ex_init(argv);
 	name = argc > 1 ? argv[1] : "/pmsg_demo";
+	ex_deadline(30);
 
 	struct mq_attr attr = {.mq_maxmsg = 10, .mq_msgsize = 128};
 	step("mq_open(\"%s\", O_RDONLY|O_CREAT|O_EXCL, 0600, {maxmsg 10, msgsize 128})", name);

@@ -23,6 +23,7 @@ int main(int argc, char **argv)
 {
 	ex_init(argv);
 	const char *name = argc > 1 ? argv[1] : "/pmsg_demo";
+	ex_deadline(10);   /* mq_send blocks while the queue is full */
 
 	mqd_t q;
 	int tries = 0;

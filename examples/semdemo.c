@@ -14,27 +14,27 @@
  *
  *   $ ./semdemo 0x5680
  *   step: semget(0x5680, 1, IPC_CREAT|IPC_EXCL|0600)
- *   step: semctl(6, 0, SETVAL, 1)
+ *   step: semctl(53, 0, SETVAL, 1)
  *   step: fork()
- *   step: parent: semop(6, {0, -1, SEM_UNDO}) P
- *   step: child: semop(6, {0, -1, SEM_UNDO}) P
+ *   step: parent: semop(53, {0, -1, SEM_UNDO}) P
+ *   step: child: semop(53, {0, -1, SEM_UNDO}) P
  *   parent: counter 0 -> 1
- *   step: parent: semop(6, {0, +1, SEM_UNDO}) V
- *   step: parent: semop(6, {0, -1, SEM_UNDO}) P
+ *   step: parent: semop(53, {0, +1, SEM_UNDO}) V
+ *   step: parent: semop(53, {0, -1, SEM_UNDO}) P
  *   child: counter 1 -> 2
- *   step: child: semop(6, {0, +1, SEM_UNDO}) V
- *   step: child: semop(6, {0, -1, SEM_UNDO}) P
+ *   step: child: semop(53, {0, +1, SEM_UNDO}) V
+ *   step: child: semop(53, {0, -1, SEM_UNDO}) P
  *   parent: counter 2 -> 3
  *   ...
- *   step: parent: waitpid(14376)
+ *   step: parent: waitpid(26071)
  *   child: counter 9 -> 10
- *   step: child: semop(6, {0, +1, SEM_UNDO}) V
- *   step: child: semop(6, {0, -1, SEM_UNDO}) P
+ *   step: child: semop(53, {0, +1, SEM_UNDO}) V
+ *   step: child: semop(53, {0, -1, SEM_UNDO}) P
  *   child: exits holding the lock
- *   step: parent: semop(6, {0, -1, SEM_UNDO}) P
+ *   step: parent: semop(53, {0, -1, SEM_UNDO}) P
  *   parent: got the lock the child died holding (SEM_UNDO)
  *   parent: counter is 10 = 2 x 5, no update lost
- *   step: semctl(6, 0, IPC_RMID)
+ *   step: semctl(53, 0, IPC_RMID)
  */
 #include "ex.h"
 #include <sys/mman.h>
@@ -85,6 +85,7 @@ int main(int argc, char **argv)
 {
 	ex_init(argv);
 	key_t key = ex_key(argc > 1 ? argv[1] : NULL, 5680);
+	ex_deadline(20);   /* Ctrl-C: both processes stop, the set is removed */
 
 	step("semget(0x%x, 1, IPC_CREAT|IPC_EXCL|0600)", (unsigned)key);
 	semid = semget(key, 1, IPC_CREAT | IPC_EXCL | 0600);

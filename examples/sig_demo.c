@@ -14,18 +14,18 @@
  * usage: sig_demo
  *
  *   $ ./sig_demo
- *   step: sigprocmask(SIG_BLOCK, {SIGRTMIN, SIGALRM})
+ *   step: sigprocmask(SIG_BLOCK, {SIGRTMIN, SIGALRM, SIGINT, SIGTERM})
  *   step: sigaction(SIGRTMIN, {on_rt, SA_SIGINFO})
  *   step: fork()
  *   step: parent: sigsuspend(old mask): unblock and wait
- *   step: child: sigqueue(14519, SIGRTMIN, {.sival_int = 1})
- *   step: child: sigqueue(14519, SIGRTMIN, {.sival_int = 2})
- *   step: child: sigqueue(14519, SIGRTMIN, {.sival_int = 3})
+ *   step: child: sigqueue(26107, SIGRTMIN, {.sival_int = 1})
+ *   step: child: sigqueue(26107, SIGRTMIN, {.sival_int = 2})
+ *   step: child: sigqueue(26107, SIGRTMIN, {.sival_int = 3})
  *   step: parent: sigsuspend(old mask): unblock and wait
  *   step: parent: sigsuspend(old mask): unblock and wait
- *   parent: SIGRTMIN from pid 14520 with value 1
- *   parent: SIGRTMIN from pid 14520 with value 2
- *   parent: SIGRTMIN from pid 14520 with value 3
+ *   parent: SIGRTMIN from pid 26108 with value 1
+ *   parent: SIGRTMIN from pid 26108 with value 2
+ *   parent: SIGRTMIN from pid 26108 with value 3
  *   parent: 3 values in order from the child
  */
 #include "ex.h"
@@ -58,11 +58,13 @@ static void child(pid_t parent)
 int main(int argc, char **argv)
 {
 	ex_init(argv);
-	sigset_t rt, old;   /* SIGALRM too: the deadline must not slip in either */
+	sigset_t rt, old;   /* and the deadline's signals: none may slip in */
 	sigemptyset(&rt);
 	sigaddset(&rt, SIGRTMIN);
 	sigaddset(&rt, SIGALRM);
-	step("sigprocmask(SIG_BLOCK, {SIGRTMIN, SIGALRM})");
+	sigaddset(&rt, SIGINT);
+	sigaddset(&rt, SIGTERM);
+	step("sigprocmask(SIG_BLOCK, {SIGRTMIN, SIGALRM, SIGINT, SIGTERM})");
 	if (sigprocmask(SIG_BLOCK, &rt, &old) == -1)
 		die("sigprocmask");
 	struct sigaction sa = {.sa_sigaction = on_rt, .sa_flags = SA_SIGINFO};
@@ -79,12 +81,12 @@ int main(int argc, char **argv)
 		child(getppid());
 
 	ex_deadline(10);
-	while (got < COUNT && !ex_timed_out) {
+	while (got < COUNT && !ex_stop) {
 		step("parent: sigsuspend(old mask): unblock and wait");
 		sigsuspend(&old);   /* always -1 EINTR, after a handler ran */
 	}
 	if (got < COUNT)
-		fail("only %d of %d signals within 10 s", (int)got, COUNT);
+		fail("only %d of %d signals (%s)", (int)got, COUNT, strsignal(ex_stop));
 	for (int i = 0; i < COUNT; i++)
 		printf("parent: SIGRTMIN from pid %d with value %d\n", (int)senders[i], (int)values[i]);
 

@@ -19,6 +19,7 @@ int main(int argc, char **argv)
 {
 	ex_init(argv);
 	const char *path = argc > 1 ? argv[1] : "/tmp/unix_demo.sock";
+	ex_deadline(10);
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(a.sun_path))
 		fail("%s: longer than %zu bytes", path, sizeof(a.sun_path) - 1);
@@ -41,7 +42,6 @@ int main(int argc, char **argv)
 	if (shutdown(fd, SHUT_WR) == -1)
 		die("shutdown");
 
-	ex_deadline(10);
 	char buf[256];
 	step("read(%d) until the server closes", fd);
 	size_t got = ex_read_all(fd, buf, sizeof(buf));

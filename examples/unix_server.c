@@ -23,7 +23,7 @@
  *   step: write(3, "hello from the client", 21); shutdown(3, SHUT_WR)
  *   step: read(3) until the server closes
  *   step: unlink("/tmp/s"): connected, the name can go
- *   server: client pid 14514 uid 0 connected
+ *   server: client pid 26102 uid 0 connected
  *   step: read(4) until the client shuts down its side
  *   server: read 21 bytes "hello from the client"
  *   step: write(4, reply, 21); close(4)
@@ -68,13 +68,13 @@ int main(int argc, char **argv)
 {
 	ex_init(argv);
 	path = argc > 1 ? argv[1] : "/tmp/unix_demo.sock";
+	ex_deadline(30);
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(a.sun_path))
 		fail("%s: longer than %zu bytes", path, sizeof(a.sun_path) - 1);
 	strcpy(a.sun_path, path);
 	int lfd = listen_on(&a);
 
-	ex_deadline(30);
 	step("accept(%d) waits for a client", lfd);
 	int cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	if (cfd == -1)

@@ -6,8 +6,9 @@
 # directory; POSIX queues are checked by running the pair twice on one name,
 # since a leftover queue would make the second run fail with EEXIST).
 # The same checks run over examples/with-ipckit/ for each program there.
-# Also: objects are made 0600, and a second server on a busy key fails with
-# EEXIST without removing the first one's object.
+# Also: objects are made 0600, a second server on a busy key fails with
+# EEXIST without removing the first one's object, and a server stopped by
+# SIGTERM removes its object.
 E=${IPCK_BUILD:?run through tests/run.sh}/examples
 D=${IPCK_TEST_DIR:?} TAG=${IPCK_TEST_TAG:?} KEY=${IPCK_TEST_KEY:?}
 T=20   # seconds for one program; the pairs finish in well under one
@@ -153,6 +154,16 @@ check_private() {
 	[ "$(stat -c %a "$D/s2")" = 600 ] || bad "unix_server: mode $(stat -c %a "$D/s2"), not 600"
 	timeout $T "$E/unix_client" "$D/s2" >/dev/null 2>&1 || bad "unix_client failed"
 	wait $spid || bad "unix_server failed"
+
+	# SIGTERM (or Ctrl-C) while waiting: exit 1, say so, remove the queue.
+	k=$(key 10)
+	timeout $T "$E/msgrecv" "$k" >"$D/term.out" 2>&1 &
+	spid=$!
+	i=0; while [ -z "$(mode_of msg "$k")" ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done
+	kill -TERM $spid
+	wait $spid && bad "msgrecv exited 0 after SIGTERM"
+	grep -q '^msgrecv: msgrcv: interrupted (Terminated)$' "$D/term.out" || { bad "msgrecv: no 'interrupted'"; cat "$D/term.out"; }
+	[ -z "$(mode_of msg "$k")" ] || bad "msgrecv left its queue after SIGTERM"
 }
 
 for dir in "" with-ipckit/; do
