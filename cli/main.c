@@ -12,6 +12,7 @@ const char *cli_prog = "ipckit";
 
 const struct cli_cmd cli_cmds[] = {
 	{"help", cmd_help, "list the commands, or show one command's help"},
+	{"demo", cmd_demo, "run a classic IPC example pair live, each system call shown"},
 	{NULL, NULL, NULL},
 };
 

@@ -80,6 +80,7 @@ __attribute__((noreturn))
 static inline void die(const char *call)
 {
 	int e = errno;
+	alarm(0);   /* no signal while the exit handlers run */
 	if (e == EINTR && ex_stop == SIGALRM)
 		fprintf(stderr, "%s: %s: timed out waiting for the peer\n", ex_prog, call);
 	else if (e == EINTR && ex_stop)
