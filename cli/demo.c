@@ -24,6 +24,7 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -31,7 +32,7 @@
 
 extern char **environ;
 
-enum demo_arg { ARG_NONE, ARG_KEY, ARG_PATH, ARG_MQ };
+enum demo_arg { ARG_SAME, ARG_NONE, ARG_KEY, ARG_PATH, ARG_MQ };
 
 struct demo {
 	const char *name;
@@ -39,31 +40,32 @@ struct demo {
 	const char *role[2];    /* the labels of their lines */
 	enum demo_arg arg;      /* what names their object */
 	const char *summary;
+	enum demo_arg lib_arg;  /* that of the libipckit version, if not the same */
 };
 
 static const struct demo demos[] = {
-	{"sm", {"sm_server", "sm_client"}, {"server", "client"}, ARG_KEY,
-	 "System V shared memory, the notes' first program (polled)"},
-	{"shm", {"shmserver", "shmclient"}, {"server", "client"}, ARG_KEY,
-	 "System V shared memory guarded by a System V semaphore set"},
-	{"semdemo", {"semdemo"}, {"semdemo"}, ARG_KEY,
-	 "a System V semaphore as a lock between two processes, SEM_UNDO"},
-	{"msg", {"msgrecv", "msgsend"}, {"receiver", "sender"}, ARG_KEY,
-	 "System V message queue with message types"},
-	{"bounded_buffer", {"bounded_buffer"}, {"bounded_buffer"}, ARG_KEY,
-	 "producers and consumers over a bounded buffer, three semaphores"},
-	{"pipe", {"pipe_fork"}, {"pipe_fork"}, ARG_NONE,
-	 "an anonymous pipe between a parent and its child"},
-	{"fifo", {"fifo_reader", "fifo_writer"}, {"reader", "writer"}, ARG_PATH,
-	 "a named pipe between unrelated processes"},
-	{"pmsg", {"pmsg_recv", "pmsg_send"}, {"receiver", "sender"}, ARG_MQ,
-	 "POSIX message queue: priorities and mq_notify"},
-	{"unix", {"unix_server", "unix_client"}, {"server", "client"}, ARG_PATH,
-	 "Unix domain stream socket"},
-	{"mmap", {"mmap_share"}, {"mmap_share"}, ARG_PATH,
-	 "a file mapped shared by two processes"},
-	{"signal", {"sig_demo"}, {"sig_demo"}, ARG_NONE,
-	 "sigaction and sigqueue with a value"},
+	{.name = "sm", .prog = {"sm_server", "sm_client"}, .role = {"server", "client"}, .arg = ARG_KEY,
+	 .summary = "System V shared memory, the notes' first program (polled)"},
+	{.name = "shm", .prog = {"shmserver", "shmclient"}, .role = {"server", "client"}, .arg = ARG_KEY,
+	 .summary = "System V shared memory guarded by a System V semaphore set"},
+	{.name = "semdemo", .prog = {"semdemo"}, .role = {"semdemo"}, .arg = ARG_KEY,
+	 .summary = "a System V semaphore as a lock between two processes, SEM_UNDO"},
+	{.name = "msg", .prog = {"msgrecv", "msgsend"}, .role = {"receiver", "sender"}, .arg = ARG_KEY,
+	 .summary = "System V message queue with message types"},
+	{.name = "bounded_buffer", .prog = {"bounded_buffer"}, .role = {"bounded_buffer"}, .arg = ARG_KEY,
+	 .summary = "producers and consumers over a bounded buffer, three semaphores"},
+	{.name = "pipe", .prog = {"pipe_fork"}, .role = {"pipe_fork"}, .arg = ARG_NONE,
+	 .summary = "an anonymous pipe between a parent and its child"},
+	{.name = "fifo", .prog = {"fifo_reader", "fifo_writer"}, .role = {"reader", "writer"}, .arg = ARG_PATH,
+	 .summary = "a named pipe between unrelated processes"},
+	{.name = "pmsg", .prog = {"pmsg_recv", "pmsg_send"}, .role = {"receiver", "sender"}, .arg = ARG_MQ,
+	 .summary = "POSIX message queue: priorities and mq_notify"},
+	{.name = "unix", .prog = {"unix_server", "unix_client"}, .role = {"server", "client"}, .arg = ARG_PATH,
+	 .summary = "Unix domain stream socket"},
+	{.name = "mmap", .prog = {"mmap_share"}, .role = {"mmap_share"}, .arg = ARG_PATH,
+	 .summary = "a file mapped shared by two processes"},
+	{.name = "signal", .prog = {"sig_demo"}, .role = {"sig_demo"}, .arg = ARG_NONE,
+	 .summary = "sigaction and sigqueue with a value", .lib_arg = ARG_PATH},
 };
 #define NDEMOS (sizeof(demos) / sizeof(demos[0]))
 
@@ -71,12 +73,20 @@ static const struct demo demos[] = {
 #define RUN_MS   (60 * 1000) /* then the programs are told to stop */
 #define KILL_MS  5000        /* and killed if they have not stopped by then */
 
+/*
+ * Both programs write into one SOCK_SEQPACKET socket: each line (their
+ * stdout is line-buffered) is one record, the kernel keeps the records in
+ * the order they were written, and SO_PASSCRED names the writer's pid.
+ * So the lines come out in the order the two processes printed them,
+ * which two pipes read in turn could not promise.
+ */
 struct proc {
 	const char *label;
 	pid_t pid;
-	int fd;                 /* its stdout and stderr; -1 after end of file */
+	int status;             /* its wait status, once reaped */
+	bool reaped;
 	size_t len;
-	char line[1024];        /* the start of a line not yet printed */
+	char part[1024];        /* the start of a line not yet printed */
 };
 
 static volatile sig_atomic_t stop_sig;
@@ -155,10 +165,11 @@ static int demo_list(void)
 }
 
 /* Names for this run: a key, a queue name or a path in a new directory. */
-static int demo_arg(const struct demo *d, char *arg, size_t cap, char *tmp, size_t tcap)
+static int demo_arg(const struct demo *d, bool lib, char *arg, size_t cap, char *tmp, size_t tcap)
 {
 	const char *t = getenv("TMPDIR");
-	switch (d->arg) {
+	switch (lib && d->lib_arg != ARG_SAME ? d->lib_arg : d->arg) {
+	case ARG_SAME:
 	case ARG_NONE:
 		return 0;
 	case ARG_KEY:
@@ -177,12 +188,9 @@ static int demo_arg(const struct demo *d, char *arg, size_t cap, char *tmp, size
 	return -EINVAL;
 }
 
-/* Start path [arg] with stdout and stderr into a pipe that p reads. */
-static int proc_start(struct proc *p, const char *path, const char *arg)
+/* Start path [arg] with stdout and stderr into the socket out. */
+static int proc_start(struct proc *p, const char *path, const char *arg, int out)
 {
-	int fds[2];
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return -errno;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t dfl, none;
@@ -192,8 +200,8 @@ static int proc_start(struct proc *p, const char *path, const char *arg)
 	sigaddset(&dfl, SIGTERM);
 	sigaddset(&dfl, SIGPIPE);
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, fds[1], STDERR_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, out, STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, out, STDERR_FILENO);
 	posix_spawnattr_init(&at);
 	posix_spawnattr_setsigdefault(&at, &dfl);
 	posix_spawnattr_setsigmask(&at, &none);
@@ -202,47 +210,62 @@ static int proc_start(struct proc *p, const char *path, const char *arg)
 	int r = posix_spawn(&p->pid, path, &fa, &at, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
-	close(fds[1]);
-	if (r) {
-		close(fds[0]);
-		return -r;
-	}
-	p->fd = fds[0];
-	return 0;
+	return -r;
 }
 
-static void put_line(const struct proc *p, const char *s, size_t n)
+/* Who wrote a record: a forked helper of a one-program demo speaks for it. */
+static struct proc *writer_of(struct proc *ps, int n, pid_t pid)
 {
-	printf("[%s] %.*s\n", p->label, (int)n, s);
+	for (int i = 0; i < n; i++)
+		if (ps[i].pid == pid)
+			return &ps[i];
+	return n == 1 ? &ps[0] : NULL;
 }
 
-/* Read what p wrote and print each whole line; at end of file the rest. */
-static void proc_read(struct proc *p)
+/* Add bytes to p's partial line and print the lines it completes; a
+ * line longer than the buffer comes out in parts. */
+static void proc_add(struct proc *p, const char *s, size_t n)
 {
-	ssize_t n = read(p->fd, p->line + p->len, sizeof(p->line) - p->len);
-	if (n < 0 && errno == EINTR)
-		return;
-	if (n <= 0) {
-		if (p->len)
-			put_line(p, p->line, p->len);
-		close(p->fd);
-		p->fd = -1;
-		p->len = 0;
-		return;
+	while (n > 0) {
+		size_t k = sizeof(p->part) - p->len < n ? sizeof(p->part) - p->len : n;
+		memcpy(p->part + p->len, s, k);
+		p->len += k;
+		s += k;
+		n -= k;
+		char *start = p->part, *nl;
+		while ((nl = memchr(start, '\n', p->len - (size_t)(start - p->part)))) {
+			printf("[%s] %.*s\n", p->label, (int)(nl - start), start);
+			start = nl + 1;
+		}
+		p->len -= (size_t)(start - p->part);
+		memmove(p->part, start, p->len);
+		if (p->len == sizeof(p->part))
+			proc_add(p, "\n", 1);
 	}
-	p->len += (size_t)n;
-	char *start = p->line, *nl;
-	while ((nl = memchr(start, '\n', p->len - (size_t)(start - p->line)))) {
-		put_line(p, start, (size_t)(nl - start));
-		start = nl + 1;
-	}
-	p->len -= (size_t)(start - p->line);
-	memmove(p->line, start, p->len);
-	if (p->len == sizeof(p->line)) {   /* a very long line: print it in parts */
-		put_line(p, p->line, p->len);
-		p->len = 0;
-	}
+}
+
+/* Receive one record and print the lines it ends.  0 at the end (every
+ * writer closed), 1 otherwise. */
+static int relay_record(int sock, struct proc *ps, int n)
+{
+	char buf[8192];
+	union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(struct ucred))]; } cm;
+	struct iovec iov = {buf, sizeof(buf)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = &cm, .msg_controllen = sizeof(cm)};
+	ssize_t len = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	if (len <= 0)
+		return len < 0 && errno == EINTR;
+	pid_t pid = 0;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS)
+		pid = ((struct ucred *)(void *)CMSG_DATA(c))->pid;
+	struct proc *p = writer_of(ps, n, pid);
+	if (p)
+		proc_add(p, buf, (size_t)len);
+	else
+		printf("[pid %d] %.*s", (int)pid, (int)len, buf);
 	fflush(stdout);
+	return 1;
 }
 
 static long long now_ms(void)
@@ -252,78 +275,80 @@ static long long now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
+static bool proc_gone(struct proc *p)
+{
+	if (!p->reaped && waitpid(p->pid, &p->status, WNOHANG) == p->pid)
+		p->reaped = true;
+	return p->reaped;
+}
+
 /*
- * Relay p's lines until, after its first, it has been quiet for QUIET_MS:
- * then it sits in a blocking call.  At most max_ms.
+ * Relay until the first program, after its first line, has been quiet for
+ * QUIET_MS (it sits in a blocking call) or has exited.  At most max_ms.
  */
-static void relay_until_quiet(struct proc *p, int max_ms)
+static void relay_until_quiet(int sock, struct proc *ps, int max_ms)
 {
 	long long until = now_ms() + max_ms;
 	bool heard = false;
-	while (p->fd >= 0 && !stop_sig && now_ms() < until) {
-		struct pollfd pf = {.fd = p->fd, .events = POLLIN};
+	while (!stop_sig && !proc_gone(&ps[0]) && now_ms() < until) {
+		struct pollfd pf = {.fd = sock, .events = POLLIN};
 		long long left = until - now_ms();
 		int r = poll(&pf, 1, heard ? QUIET_MS : (int)(left > 0 ? left : 0));
 		if (r == 0 && heard)
 			return;
-		if (r > 0) {
-			proc_read(p);
-			heard = true;
-		}
+		if (r > 0)
+			heard = relay_record(sock, ps, 1) || heard;
 	}
+	while (poll(&(struct pollfd){.fd = sock, .events = POLLIN}, 1, 0) > 0 && relay_record(sock, ps, 1))
+		;   /* what it said before it exited */
 }
 
-/* Send sig to the programs still talking. */
-static void signal_all(const struct proc *ps, int n, int sig)
+/* Send sig to the programs not reaped yet. */
+static void signal_all(struct proc *ps, int n, int sig)
 {
 	for (int i = 0; i < n; i++)
-		if (ps[i].fd >= 0)
+		if (!proc_gone(&ps[i]))
 			kill(ps[i].pid, sig);
 }
 
 /*
- * Relay the lines of ps[0..n) until all have closed their output.  On
- * Ctrl-C, SIGTERM or at `until`, tell the programs to stop (SIGTERM: they
- * clean up); KILL_MS later, kill those still there.
+ * Relay until every writer has closed the socket.  On Ctrl-C, SIGTERM or
+ * at `until`, tell the programs to stop (SIGTERM: they clean up); KILL_MS
+ * later, kill those still there.
  */
-static void relay(struct proc *ps, int n, long long until)
+static void relay(int sock, struct proc *ps, int n, long long until)
 {
 	int sig = SIGTERM;
 	for (;;) {
-		struct pollfd pf[2];
-		int open = 0;
-		for (int i = 0; i < n; i++) {
-			pf[i] = (struct pollfd){.fd = ps[i].fd, .events = POLLIN};
-			open += ps[i].fd >= 0;
-		}
-		if (!open)
-			return;
 		if (sig && (stop_sig || now_ms() >= until)) {
 			signal_all(ps, n, sig);
 			until = now_ms() + KILL_MS;
 			stop_sig = 0;
 			sig = sig == SIGTERM ? SIGKILL : 0;
 		}
+		struct pollfd pf = {.fd = sock, .events = POLLIN};
 		long long left = until - now_ms();
-		int r = poll(pf, (nfds_t)n, sig ? (int)(left > 0 ? left : 0) : 1000);
-		for (int i = 0; r > 0 && i < n; i++)
-			if (pf[i].revents)
-				proc_read(&ps[i]);
+		int r = poll(&pf, 1, sig ? (int)(left > 0 ? left : 0) : 1000);
+		if (r > 0 && !relay_record(sock, ps, n))
+			break;
 	}
+	for (int i = 0; i < n; i++)
+		if (ps[i].len)
+			proc_add(&ps[i], "\n", 1);   /* a last line without its newline */
 }
 
 /* Wait for p; print how it ended; true if it exited 0. */
-static bool proc_wait(const struct proc *p)
+static bool proc_wait(struct proc *p)
 {
-	int st;
-	while (waitpid(p->pid, &st, 0) < 0)
+	while (!p->reaped && waitpid(p->pid, &p->status, 0) < 0)
 		if (errno != EINTR)
 			return cli_err(-errno, "waitpid %s", p->label), false;
-	if (WIFEXITED(st))
-		printf("[%s] exited %d\n", p->label, WEXITSTATUS(st));
+	p->reaped = true;
+	if (WIFEXITED(p->status))
+		printf("[%s] exited %d\n", p->label, WEXITSTATUS(p->status));
 	else
-		printf("[%s] killed by signal %d\n", p->label, WTERMSIG(st));
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+		printf("[%s] killed by signal %d\n", p->label, WTERMSIG(p->status));
+	return WIFEXITED(p->status) && WEXITSTATUS(p->status) == 0;
 }
 
 static void catch_stops(void)
@@ -335,12 +360,29 @@ static void catch_stops(void)
 	signal(SIGPIPE, SIG_IGN);   /* a closed stdout must not kill us before them */
 }
 
+/* The socket the programs write into: [0] ours, [1] theirs. */
+static int output_socket(int sv[2])
+{
+	int one = 1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	if (setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0) {
+		int e = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		return e;
+	}
+	return 0;
+}
+
 /* Start the programs of d from dir with arg, relay, wait; 0 if all exited 0. */
 static int demo_run(const struct demo *d, const char *dir, const char *arg)
 {
-	struct proc ps[2] = {{.label = d->role[0], .fd = -1}, {.label = d->role[1], .fd = -1}};
-	int n = d->prog[1] ? 2 : 1, started = 0, rc = 0;
-	long long until = now_ms() + RUN_MS;
+	struct proc ps[2] = {{.label = d->role[0]}, {.label = d->role[1]}};
+	int n = d->prog[1] ? 2 : 1, started = 0, rc = 0, sv[2];
+	int r = output_socket(sv);
+	if (r < 0)
+		return cli_err(r, "socketpair");
 	catch_stops();
 	for (int i = 0; i < n; i++) {
 		char path[PATH_MAX];
@@ -350,18 +392,19 @@ static int demo_run(const struct demo *d, const char *dir, const char *arg)
 		}
 		printf("[%s] $ %s%s%s\n", d->role[i], path, arg ? " " : "", arg ? arg : "");
 		fflush(stdout);
-		int r = proc_start(&ps[i], path, arg);
-		if (r < 0) {
+		if ((r = proc_start(&ps[i], path, arg, sv[1])) < 0) {
 			rc = cli_err(r, "cannot start %s", path);
 			break;
 		}
 		started++;
 		if (i + 1 < n)   /* let the server reach its first wait */
-			relay_until_quiet(&ps[0], 5000);
-		if (stop_sig || ps[0].fd < 0)
+			relay_until_quiet(sv[0], ps, 5000);
+		if (stop_sig || proc_gone(&ps[0]))
 			break;   /* stopped, or the server is gone already */
 	}
-	relay(ps, started, rc ? now_ms() : until);
+	close(sv[1]);
+	relay(sv[0], ps, started, rc ? now_ms() : now_ms() + RUN_MS);
+	close(sv[0]);
 	for (int i = 0; i < started; i++)
 		if (!proc_wait(&ps[i]))
 			rc = 1;
@@ -415,7 +458,7 @@ int cmd_demo(int argc, char **argv)
 				   : cli_err(-ENOENT, "%s/%s", dir, d->prog[i]);
 	if (user_arg && !join(arg, sizeof(arg), user_arg, "", ""))
 		return cli_usage("--arg: too long");
-	if (!user_arg && (r = demo_arg(d, arg, sizeof(arg), tmp, sizeof(tmp))) < 0)
+	if (!user_arg && (r = demo_arg(d, lib, arg, sizeof(arg), tmp, sizeof(tmp))) < 0)
 		return cli_err(r, "cannot make a temporary directory");
 
 	printf("demo %s: %s\n", d->name, d->summary);

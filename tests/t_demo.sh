@@ -1,6 +1,7 @@
 #!/bin/sh
 # t_demo.sh - `ipckit demo`: the list; a pair run with both processes'
-# lines labelled, the client started only once the server waits; programs
+# lines labelled, the client started only once the server waits, not at
+# all when the server failed; programs
 # found next to the binary, through IPCKIT_EXAMPLES and in an installed
 # tree (bin/ + libexec/ipckit/examples/); bad names and a missing directory
 # refused; SIGTERM passed on so the server removes its object.
@@ -43,6 +44,12 @@ mkdir -p "$D/inst/bin" "$D/inst/libexec/ipckit"
 cp "$I" "$D/inst/bin/ipckit" && ln -s "$E" "$D/inst/libexec/ipckit/examples"
 timeout 30 "$D/inst/bin/ipckit" demo pipe >"$D/pipe" 2>&1 || { bad "installed demo pipe: exit $?"; cat "$D/pipe"; }
 has "$D/pipe" '[pipe_fork] parent: the child read everything and exited 0'
+
+# A server that fails at once: its message whole (written in three pieces),
+# the client never started, exit 1.
+"$I" demo --arg nokey msg >"$D/nokey" 2>&1 && bad "demo --arg nokey msg: exit 0"
+has "$D/nokey" "[receiver] msgrecv: 'nokey' is neither a positive key nor a path"
+grep -q '^\[sender\]' "$D/nokey" && bad "the sender was started after the receiver failed"
 
 "$I" demo nosuch >/dev/null 2>&1; [ $? = 2 ] || bad "demo nosuch: not exit 2"
 IPCKIT_EXAMPLES=$D/none "$I" demo pipe >"$D/none" 2>&1; rc=$?
