@@ -183,6 +183,20 @@ check_private() {
 	[ -z "$(mode_of msg "$k")" ] || bad "msgrecv left its queue after SIGTERM"
 }
 
+# The libipckit servers wait in slices, so SIGTERM ends the wait too and
+# closing the listener removes the socket file.
+check_lib_stop() {
+	[ -x "$E/with-ipckit/unix_server" ] || return 0
+	timeout $T "$E/with-ipckit/unix_server" "$D/s3" >"$D/lterm.out" 2>&1 &
+	spid=$!
+	i=0; while [ ! -S "$D/s3" ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done
+	[ "$(stat -c %a "$D/s3")" = 600 ] || bad "with-ipckit unix_server: mode $(stat -c %a "$D/s3"), not 600"
+	kill -TERM $spid
+	wait $spid && bad "with-ipckit unix_server exited 0 after SIGTERM"
+	grep -q '^unix_server: ipck_accept: EINTR' "$D/lterm.out" || { bad "no EINTR line"; cat "$D/lterm.out"; }
+	[ -e "$D/s3" ] && bad "with-ipckit unix_server left $D/s3"
+}
+
 for dir in "" with-ipckit/; do
 	variant "$dir" check_sm sm_server sm_client
 	variant "$dir" check_shm shmserver shmclient
@@ -193,5 +207,6 @@ for dir in "" with-ipckit/; do
 	check_singles "$dir"
 done
 check_private
+check_lib_stop
 echo "$failures failures"
 [ $failures = 0 ]
