@@ -93,7 +93,8 @@ int main(int argc, char **argv)
 	ex_wait_child(pid);
 	for (int i = 0; i < COUNT; i++)
 		if (values[i] != i + 1 || senders[i] != pid)
-			fail("signal %d: value %d from %d, expected %d from %d", i, (int)values[i], (int)senders[i], i + 1, (int)pid);
+			fail("signal %d: value %d from %d, expected %d from %d", i,
+			     (int)values[i], (int)senders[i], i + 1, (int)pid);
 	printf("parent: %d values in order from the child\n", COUNT);
 	return 0;
 }
