@@ -9,7 +9,7 @@
  *   die(call)         "<prog>: <call>: ENAME (text)" on stderr, exit 1
  *   fail(fmt, ...)    "<prog>: <message>" on stderr, exit 1 (no errno)
  *   ex_init(argv)     name the program, make stdout line-buffered so lines
- *                     from two processes interleave in order through a pipe
+ *                     from two processes interleave in order through a pipe or socket
  *   ex_deadline(s)    SIGALRM after s seconds, Ctrl-C (SIGINT) or SIGTERM
  *                     interrupt a blocking call (EINTR): a lost peer or an
  *                     impatient user ends the wait, die() says which, and
