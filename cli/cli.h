@@ -26,6 +26,8 @@ int cmd_relay(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
 int cmd_limits(int argc, char **argv);
+int cmd_signals(int argc, char **argv);
+int cmd_kill(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 
 extern const struct cli_cmd cli_cmds[];

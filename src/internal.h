@@ -39,6 +39,7 @@ enum {
 	OPT_FROM = 1u << 12,        /* from=start|saved */
 	OPT_KEEP = 1u << 13,        /* keep=1 */
 	OPT_PRIORITY = 1u << 14,    /* priority=N: pmsg send priority */
+	OPT_SIG = 1u << 15,         /* sig=SIGRTMIN+4: signal of the signal: scheme */
 };
 
 struct ipck_url {
@@ -54,6 +55,7 @@ struct ipck_url {
 	unsigned spin_us;
 	bool mpmc, mailbox, broadcast, drop_oldest, keep, from_start;
 	unsigned priority;
+	int sig;                  /* signal: this side receives on, 0 = default */
 };
 
 int ipck__url_parse(const char *url, struct ipck_url *u);
@@ -235,5 +237,17 @@ uint64_t ipck__nonce(void);
 
 /* Owner check of a named object: 0, or -EACCES unless uid is ours or u->peer_uid. */
 int ipck__check_owner(const struct ipck_url *u, uid_t uid);
+
+/* ---- signals (sig.c) ------------------------------------------------------ */
+
+/*
+ * Take sig for a signalfd: -EBUSY when the program has a handler for it or
+ * another thread does not block it (that thread would take the signal and
+ * die of it), else block it in the calling thread.  It is left blocked.
+ */
+int ipck__sig_claim(int sig);
+/* Queue sig (SI_QUEUE) to the process of pidfd with a 32-bit tag in si_errno
+ * and a word in si_value; 0 or negative errno (-EAGAIN: its queue is full). */
+int ipck__sig_queue(int pidfd, int sig, uint32_t tag, uintptr_t word, pid_t pid, uid_t uid);
 
 #endif

@@ -13,6 +13,7 @@ extern const struct ipck_scheme ipck__scheme_unix_dgram;
 extern const struct ipck_scheme ipck__scheme_abstract;
 extern const struct ipck_scheme ipck__scheme_tcp;
 extern const struct ipck_scheme ipck__scheme_udp;
+extern const struct ipck_scheme ipck__scheme_signal;
 
 const struct ipck_scheme *const ipck__schemes[] = {
 	&ipck__scheme_pipe,
@@ -23,6 +24,7 @@ const struct ipck_scheme *const ipck__schemes[] = {
 	&ipck__scheme_abstract,
 	&ipck__scheme_tcp,
 	&ipck__scheme_udp,
+	&ipck__scheme_signal,
 	NULL,
 };
 
