@@ -176,9 +176,11 @@ check_private() {
 	k=$(key 10)
 	timeout $T "$E/msgrecv" "$k" >"$D/term.out" 2>&1 &
 	spid=$!
-	i=0; while [ -z "$(mode_of msg "$k")" ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done
+	i=0; while ! grep -q '^step: msgrcv' "$D/term.out" && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done
 	kill -TERM $spid
-	wait $spid && bad "msgrecv exited 0 after SIGTERM"
+	wait $spid
+	rc=$?
+	[ $rc = 1 ] || bad "msgrecv: exit $rc after SIGTERM, not 1"
 	grep -q '^msgrecv: msgrcv: interrupted (Terminated)$' "$D/term.out" || { bad "msgrecv: no 'interrupted'"; cat "$D/term.out"; }
 	[ -z "$(mode_of msg "$k")" ] || bad "msgrecv left its queue after SIGTERM"
 }
