@@ -14,6 +14,10 @@ extern const struct ipck_scheme ipck__scheme_abstract;
 extern const struct ipck_scheme ipck__scheme_tcp;
 extern const struct ipck_scheme ipck__scheme_udp;
 extern const struct ipck_scheme ipck__scheme_signal;
+extern const struct ipck_scheme ipck__scheme_fifo;
+extern const struct ipck_scheme ipck__scheme_pmsg;
+extern const struct ipck_scheme ipck__scheme_svmsg;
+extern const struct ipck_scheme ipck__scheme_file;
 
 const struct ipck_scheme *const ipck__schemes[] = {
 	&ipck__scheme_pipe,
@@ -25,6 +29,10 @@ const struct ipck_scheme *const ipck__schemes[] = {
 	&ipck__scheme_tcp,
 	&ipck__scheme_udp,
 	&ipck__scheme_signal,
+	&ipck__scheme_fifo,
+	&ipck__scheme_pmsg,
+	&ipck__scheme_svmsg,
+	&ipck__scheme_file,
 	NULL,
 };
 
