@@ -178,7 +178,7 @@ check_private() {
 	k=$(key 10)
 	"$E/msgrecv" "$k" >"$D/term.out" 2>&1 &
 	spid=$!
-	i=0; while ! grep -q '^step: msgrcv' "$D/term.out" && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done
+	i=0; while ! grep -q '^step: msgrcv' "$D/term.out" 2>/dev/null && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done
 	kill -TERM $spid
 	wait $spid
 	rc=$?
