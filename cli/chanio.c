@@ -127,9 +127,17 @@ int cli_accept(ipck_chan *l, ipck_chan **c, int timeout_ms)
 
 ssize_t cli_recv(ipck_chan *c, void *buf, size_t cap, int timeout_ms)
 {
+	return cli_recv_fds(c, buf, cap, NULL, NULL, timeout_ms);
+}
+
+ssize_t cli_recv_fds(ipck_chan *c, void *buf, size_t cap, int *fds, size_t *nfds, int timeout_ms)
+{
 	int64_t end = mono_ms() + timeout_ms;
+	size_t room = nfds ? *nfds : 0;
 	for (;;) {
-		ssize_t n = ipck_recv(c, buf, cap, 0);
+		if (nfds)
+			*nfds = room;   /* in/out: the room again for every try */
+		ssize_t n = fds ? ipck_recv_fds(c, buf, cap, fds, nfds, 0) : ipck_recv(c, buf, cap, 0);
 		if (n != -ETIMEDOUT)
 			return n;
 		int left = timeout_ms < 0 ? -1 : (int)(end - mono_ms());
@@ -138,7 +146,7 @@ ssize_t cli_recv(ipck_chan *c, void *buf, size_t cap, int timeout_ms)
 		int part = left < 0 || left > SLICE_MS ? SLICE_MS : left;
 		int fd = ipck_pollfd(c);
 		if (fd < 0) {   /* no descriptor: wait inside the library, in slices */
-			n = ipck_recv(c, buf, cap, part);
+			n = fds ? ipck_recv_fds(c, buf, cap, fds, nfds, part) : ipck_recv(c, buf, cap, part);
 			if (n != -ETIMEDOUT)
 				return n;
 		} else if (cli_wait_readable(fd, part) == -EINTR) {
@@ -151,9 +159,17 @@ ssize_t cli_recv(ipck_chan *c, void *buf, size_t cap, int timeout_ms)
 
 ssize_t cli_send(ipck_chan *c, const void *msg, size_t len, int timeout_ms)
 {
+	return cli_send_fds(c, msg, len, NULL, 0, timeout_ms);
+}
+
+ssize_t cli_send_fds(ipck_chan *c, const void *msg, size_t len, const int *fds, size_t nfds,
+		     int timeout_ms)
+{
 	int64_t end = mono_ms() + timeout_ms;
-	for (;;) {
-		ssize_t n = ipck_send(c, msg, len, slice(timeout_ms, end));
+	for (;;) {   /* -ETIMEDOUT: nothing was sent, descriptors included */
+		int part = slice(timeout_ms, end);
+		ssize_t n = nfds ? ipck_send_fds(c, msg, len, fds, nfds, part)
+				 : ipck_send(c, msg, len, part);
 		if (n != -ETIMEDOUT)
 			return n;
 		if (cli_interrupted())

@@ -10,6 +10,8 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char recv_help[] =
 	"usage: ipckit recv [-l] [--raw] [-n COUNT] [-t MS] [--hex] [-0] URL\n"
@@ -20,16 +22,42 @@ static const char recv_help[] =
 	"  -t, --timeout MS  stop when no message came for MS milliseconds\n"
 	"  -x, --hex         print messages as hex\n"
 	"  -0, --null        end each printed message with NUL instead of newline\n"
+	"      --fd          also take descriptors passed with each message and print\n"
+	"                    what each points to (fd: PATH TYPE SIZE), then close it\n"
 	"  -h, --help        this help\n\n"
 	"Exit status: 0 done (count reached, timeout, or the peer ended), 1 failed,\n"
 	"2 bad usage, 130 interrupted.\n"
 	"Example: ipckit recv -l -n 1 pmsg:/inbox\n";
 
 struct recv_opts {
-	bool listen, raw, hex, nul;
+	bool listen, raw, hex, nul, fd;
 	long long count;
 	int timeout;
 };
+
+/* One line per received descriptor: what it points to; then it is closed. */
+static void print_fds(const int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char link[64], target[4096] = "?";
+		struct stat st;
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fds[i]);
+		ssize_t k = readlink(link, target, sizeof(target) - 1);
+		target[k > 0 ? k : 1] = '\0';
+		const char *type = "?";
+		long long size = -1;
+		if (fstat(fds[i], &st) == 0) {
+			type = S_ISREG(st.st_mode) ? "file" : S_ISDIR(st.st_mode) ? "directory"
+				: S_ISFIFO(st.st_mode) ? "fifo" : S_ISSOCK(st.st_mode) ? "socket"
+				: S_ISCHR(st.st_mode) ? "char-device" : S_ISBLK(st.st_mode) ? "block-device"
+				: "other";
+			size = (long long)st.st_size;
+		}
+		printf("fd: %s %s %lld\n", target, type, size);
+		close(fds[i]);
+	}
+	fflush(stdout);
+}
 
 static void print_msg(const unsigned char *m, size_t n, const struct recv_opts *o)
 {
@@ -72,8 +100,12 @@ static int recv_loop(ipck_chan *c, const char *url, const struct recv_opts *o, b
 	size_t acc_len = 0;
 	long long got = 0;
 	int r = 0;
+	int fds[IPCK_MAX_FDS];
+	size_t nfds = 0;
 	while (buf && (o->count < 0 || got < o->count)) {
-		ssize_t n = cli_recv(c, buf, cap, o->timeout);
+		nfds = IPCK_MAX_FDS;
+		ssize_t n = o->fd ? cli_recv_fds(c, buf, cap, fds, &nfds, o->timeout)
+				  : cli_recv(c, buf, cap, o->timeout);
 		if (n == -EMSGSIZE && ipck_next_size(c) > 0) {
 			unsigned char *b = realloc(buf, (size_t)ipck_next_size(c));
 			if (!b)
@@ -94,6 +126,8 @@ static int recv_loop(ipck_chan *c, const char *url, const struct recv_opts *o, b
 		}
 		if (!bytes) {
 			print_msg(buf, (size_t)n, o);
+			if (o->fd)
+				print_fds(fds, nfds);
 			got++;
 		} else {
 			got += print_lines(&acc, &acc_len, (char *)buf, (size_t)n, o,
@@ -118,7 +152,7 @@ static int parse_recv(int argc, char **argv, struct recv_opts *o)
 	static const struct option lo[] = {
 		{"listen", no_argument, 0, 'l'}, {"raw", no_argument, 0, 'r'},
 		{"count", required_argument, 0, 'n'}, {"timeout", required_argument, 0, 't'},
-		{"hex", no_argument, 0, 'x'}, {"null", no_argument, 0, '0'},
+		{"hex", no_argument, 0, 'x'}, {"null", no_argument, 0, '0'}, {"fd", no_argument, 0, 'F'},
 		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
 	long long v;
 	int c;
@@ -130,6 +164,7 @@ static int parse_recv(int argc, char **argv, struct recv_opts *o)
 		case 'r': o->raw = true; break;
 		case 'x': o->hex = true; break;
 		case '0': o->nul = true; break;
+		case 'F': o->fd = true; break;
 		case 'n':
 			if (!cli_int(optarg, 0, 1LL << 62, &o->count))
 				return cli_usage("--count wants a number, not '%s'", optarg);
