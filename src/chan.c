@@ -52,6 +52,8 @@ IPCK_API int ipck_open(ipck_chan **out, const char *url, int flags)
 		ipck__chan_free(ch);
 		return r;
 	}
+	if (!(flags & IPCK_LISTEN))
+		IPCK_CRASH_POINT("attach");
 	*out = ch;
 	return 0;
 }
@@ -78,6 +80,7 @@ IPCK_API int ipck_accept(ipck_chan *l, ipck_chan **out, int timeout_ms)
 		ipck__chan_free(c);
 		return r;
 	}
+	IPCK_CRASH_POINT("attach");
 	*out = c;
 	return 0;
 }
@@ -244,6 +247,7 @@ IPCK_API int ipck_close(ipck_chan *ch)
 {
 	if (!ch)
 		return 0;
+	IPCK_CRASH_POINT("detach");
 	int r = ch->sc->close(ch);
 	ipck__pollset_close(ch);
 	int r2 = ipck__close_fd(ch->peer_fd);

@@ -138,6 +138,8 @@ static ssize_t write_all(ipck_chan *ch, struct iovec *iov, int cnt, size_t total
 			fs.n = 0;   /* the descriptors went with the first bytes */
 			done += (size_t)n;
 			iov_advance(&iov, &cnt, (size_t)n);
+			if (done < total)
+				IPCK_CRASH_POINT("torn");
 			continue;
 		}
 		if (n != -EAGAIN)
