@@ -106,6 +106,7 @@ struct ipck_chan {
 	size_t max_msg;
 	pid_t peer_pid;
 	int peer_fd;         /* pidfd of the peer, or -1 */
+	pid_t from;          /* mailbox=1 listener: sender of the message just received */
 	ssize_t next_size;   /* after -EMSGSIZE, or -EAGAIN */
 	struct rxbuf rx;
 	struct txbuf tx;
