@@ -127,9 +127,14 @@ int cli_accept(ipck_chan *l, ipck_chan **c, int timeout_ms)
 
 ssize_t cli_recv(ipck_chan *c, void *buf, size_t cap, int timeout_ms)
 {
+	return cli_recv_from(c, buf, cap, NULL, timeout_ms);
+}
+
+ssize_t cli_recv_from(ipck_chan *c, void *buf, size_t cap, pid_t *from, int timeout_ms)
+{
 	int64_t end = mono_ms() + timeout_ms;
 	for (;;) {
-		ssize_t n = ipck_recv(c, buf, cap, 0);
+		ssize_t n = ipck_recv_from(c, buf, cap, from, 0);
 		if (n != -ETIMEDOUT)
 			return n;
 		int left = timeout_ms < 0 ? -1 : (int)(end - mono_ms());
@@ -138,7 +143,7 @@ ssize_t cli_recv(ipck_chan *c, void *buf, size_t cap, int timeout_ms)
 		int part = left < 0 || left > SLICE_MS ? SLICE_MS : left;
 		int fd = ipck_pollfd(c);
 		if (fd < 0) {   /* no descriptor: wait inside the library, in slices */
-			n = ipck_recv(c, buf, cap, part);
+			n = ipck_recv_from(c, buf, cap, from, part);
 			if (n != -ETIMEDOUT)
 				return n;
 		} else if (cli_wait_readable(fd, part) == -EINTR) {
@@ -172,6 +177,11 @@ int cli_connect(ipck_chan **c, const char *url, bool listen, int timeout_ms, ipc
 	if (r < 0)
 		return r;
 	r = cli_accept(*lp, c, timeout_ms);
+	if (r == -ENOTSUP) {   /* a mailbox (?mailbox=1): the listener itself receives */
+		*c = *lp;
+		*lp = NULL;
+		return 0;
+	}
 	if (r < 0) {
 		ipck_close(*lp);
 		*lp = NULL;

@@ -54,8 +54,10 @@ int cli_wait_any(const int *fds, int n, int timeout_ms);   /* 1 ready, 0 timeout
 /* Like the library calls, but a signal ends the wait with -EINTR. */
 int cli_accept(ipck_chan *l, ipck_chan **c, int timeout_ms);
 ssize_t cli_recv(ipck_chan *c, void *buf, size_t cap, int timeout_ms);
+ssize_t cli_recv_from(ipck_chan *c, void *buf, size_t cap, pid_t *from, int timeout_ms);
 ssize_t cli_send(ipck_chan *c, const void *msg, size_t len, int timeout_ms);
-/* Open url: with listen, create it and accept one peer (*l keeps the listener). */
+/* Open url: with listen, create it and accept one peer (*l keeps the listener);
+ * a mailbox listener (?mailbox=1) is itself *c, and *l is NULL. */
 int cli_connect(ipck_chan **c, const char *url, bool listen, int timeout_ms, ipck_chan **l);
 /* ls.c, shared with rm: a KIND word ("svshm", "sysv", "posix") and/or --user U
  * into opts.  0, or the exit status of a usage error (already printed). */
