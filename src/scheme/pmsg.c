@@ -35,9 +35,10 @@
  * claimed: the queue's mode is the gate), the payload.  Each sender's
  * messages keep their order (at one priority=).  A queue has no "reader
  * gone", and who holds it open is not known: the listener's close unlinks
- * it, and a sender checks before each send, and while it waits for room,
- * that its queue still has a name (st_nlink) - else -EPIPE.  A listener
- * killed without closing is not seen: sends fill the queue, then time out.
+ * it, and a sender checks that its queue still has a name (st_nlink) once
+ * a millisecond as it sends, and after each wait for room - else -EPIPE.
+ * A listener killed without closing is not seen: sends fill the queue,
+ * then time out.
  */
 #include "../internal.h"
 #include <errno.h>
@@ -57,6 +58,7 @@
 #define PMSG_NAME_MAX (NAME_MAX + 2)    /* "/" + name + NUL */
 #define PMSG_MB_HDR 5                   /* mailbox: TAG_DATA, the sender's pid */
 #define PMSG_MB_SLICE_MS 50             /* a waiting sender looks for the close this often */
+#define PMSG_MB_LOOK_NS 1000000         /* a sending one at most this often */
 
 struct pmsg_priv {
 	unsigned char *buf;  /* one received queue message: mq_msgsize bytes */
@@ -69,6 +71,7 @@ struct pmsg_priv {
 	dev_t dev;           /* listener: the well-known queue it made */
 	ino_t ino;
 	pid_t maker;         /* listener: the process that made it */
+	int64_t look;        /* mailbox sender: when to look at st_nlink next */
 };
 
 static int pmsg_parse(struct ipck_url *u)
@@ -197,10 +200,19 @@ static void pmsg_release(ipck_chan *ch)
 
 /* ---- moving messages ------------------------------------------------------- */
 
-/* A mailbox sender: has the listener closed, unlinking the queue? */
-static bool pmsg_mb_closed(ipck_chan *ch)
+/*
+ * A mailbox sender: has the listener closed, unlinking the queue?  An fstat
+ * costs more than the send itself when the queue is busy (2 us): a sender
+ * that keeps sending looks once a millisecond, one that waited, every time.
+ */
+static bool pmsg_mb_closed(ipck_chan *ch, bool waited)
 {
+	struct pmsg_priv *p = ipck__priv(ch);
 	struct stat st;
+	int64_t now = ipck__now_ns();
+	if (!waited && now < p->look)
+		return false;
+	p->look = now + PMSG_MB_LOOK_NS;
 	if (fstat(ch->wfd, &st) < 0 || st.st_nlink > 0)
 		return false;
 	ch->eof = true;
@@ -219,8 +231,8 @@ static deadline_t pmsg_slice(const ipck_chan *ch, deadline_t dl)
 static int pmsg_put(ipck_chan *ch, mqd_t q, const void *m, size_t n, unsigned prio, deadline_t dl)
 {
 	bool mb = ch->url.mailbox;   /* only senders send */
-	for (;;) {
-		if (mb && pmsg_mb_closed(ch))
+	for (bool waited = false;; waited = true) {
+		if (mb && pmsg_mb_closed(ch, waited))
 			return -EPIPE;
 		if (mq_send(q, m, n, prio) == 0)
 			return 0;
@@ -405,7 +417,7 @@ static ssize_t pmsg_send(ipck_chan *ch, const void *msg, size_t len, int timeout
 	if (ch->url.raw) {
 		r = pmsg_put(ch, ch->wfd, msg, len, ch->url.priority, dl);
 	} else {
-		int32_t pid = (int32_t)getpid();   /* at each send: a forked child is a sender too */
+		int32_t pid = (int32_t)ipck__self();   /* a forked child is a sender too */
 		size_t hdr = pmsg_hdr(ch);
 		p->tx[0] = TAG_DATA;
 		if (ch->url.mailbox)

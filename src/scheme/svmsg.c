@@ -187,10 +187,22 @@ static int svmsg_put(ipck_chan *ch, size_t n, deadline_t dl)
 	}
 }
 
-/* A mailbox sender: the receiver closed (its queue is gone) or died. */
+/* A mailbox sender: has the receiver died?  A look at its pidfd costs a
+ * system call, so once a millisecond at most (its close we learn at once:
+ * the queue is removed). */
+static bool svmsg_mb_dead(ipck_chan *ch, struct svmsg_priv *p)
+{
+	int64_t now = ipck__now_ns();
+	if (now < p->peer_look)
+		return false;
+	p->peer_look = now + SVMSG_MB_LOOK_NS;
+	return ipck__peer_gone(ch);
+}
+
+/* A mailbox sender's send result r: -EPIPE once the receiver closed or died. */
 static int svmsg_mb_ended(ipck_chan *ch, int r)
 {
-	if (r == -ECONNRESET || r == -EPIPE || (r == 0 && ipck__peer_gone(ch))) {
+	if (r == -ECONNRESET || r == -EPIPE || (r == 0 && svmsg_mb_dead(ch, ipck__priv(ch)))) {
 		ch->eof = true;
 		return -EPIPE;
 	}
@@ -201,7 +213,7 @@ static ssize_t svmsg_send(ipck_chan *ch, const void *msg, size_t len, int timeou
 {
 	struct svmsg_priv *p = ipck__priv(ch);
 	size_t hdr = ch->url.raw ? 0 : 1;
-	int32_t pid = (int32_t)getpid();   /* at each send: a forked child is a sender too */
+	int32_t pid = (int32_t)ipck__self();   /* a forked child is a sender too */
 	if (ch->eof || (ch->url.mailbox && svmsg_mb_ended(ch, 0)))
 		return -EPIPE;
 	p->tx->mtype = p->wtype;
@@ -213,7 +225,7 @@ static ssize_t svmsg_send(ipck_chan *ch, const void *msg, size_t len, int timeou
 	}
 	memcpy(p->tx->mtext + hdr, msg, len);
 	int r = svmsg_put(ch, len + hdr, ipck__deadline(timeout_ms));
-	if (ch->url.mailbox)
+	if (ch->url.mailbox && r)
 		r = svmsg_mb_ended(ch, r);
 	return r ? r : (ssize_t)len;
 }

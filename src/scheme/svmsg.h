@@ -37,6 +37,7 @@ struct svmsg_priv {
 	bool gone;            /* the peer was seen dead: drain, then -EPIPE */
 	bool marked;          /* pump mode: the drain marker is on its way */
 	uint32_t marker;
+	int64_t peer_look;    /* mailbox sender: when to look at the receiver's pidfd next */
 };
 
 /*
@@ -60,6 +61,7 @@ int ipck__svmsg_err(ipck_chan *ch, int e);
 #define SVMSG_MB_TYPE 2     /* every sender's messages, in one FIFO */
 #define SVMSG_MB_BEACON 3   /* the listener's pid, the queue's first message for good */
 #define SVMSG_MB_HDR 5      /* a mailbox message: TAG_DATA, the sender's pid (s32) */
+#define SVMSG_MB_LOOK_NS 1000000   /* a sender looks for the receiver's death this often */
 
 /* Listener: put the beacon into its new, empty queue. */
 int ipck__svmsg_beacon_put(ipck_chan *ch);
