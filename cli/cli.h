@@ -60,7 +60,11 @@ ssize_t cli_send(ipck_chan *c, const void *msg, size_t len, int timeout_ms);
 ssize_t cli_send_fds(ipck_chan *c, const void *msg, size_t len, const int *fds, size_t nfds,
 		     int timeout_ms);
 ssize_t cli_recv_fds(ipck_chan *c, void *buf, size_t cap, int *fds, size_t *nfds, int timeout_ms);
-/* Open url: with listen, create it and accept one peer (*l keeps the listener). */
+ssize_t cli_recv_from(ipck_chan *c, void *buf, size_t cap, pid_t *from, int timeout_ms);
+ssize_t cli_recv_any(ipck_chan *c, void *buf, size_t cap, int *fds, size_t *nfds, pid_t *from,
+		     int timeout_ms);
+/* Open url: with listen, create it and accept one peer (*l keeps the listener);
+ * a mailbox listener (?mailbox=1) is itself *c, and *l is NULL. */
 int cli_connect(ipck_chan **c, const char *url, bool listen, int timeout_ms, ipck_chan **l);
 /* ls.c, shared with rm: a KIND word ("svshm", "sysv", "posix") and/or --user U
  * into opts.  0, or the exit status of a usage error (already printed). */
