@@ -7,10 +7,16 @@
 
 extern const struct ipck_scheme ipck__scheme_pipe;
 extern const struct ipck_scheme ipck__scheme_socketpair;
+extern const struct ipck_scheme ipck__scheme_pshm;
+extern const struct ipck_scheme ipck__scheme_svshm;
+extern const struct ipck_scheme ipck__scheme_mmap;
 
 const struct ipck_scheme *const ipck__schemes[] = {
 	&ipck__scheme_pipe,
 	&ipck__scheme_socketpair,
+	&ipck__scheme_pshm,
+	&ipck__scheme_svshm,
+	&ipck__scheme_mmap,
 	NULL,
 };
 

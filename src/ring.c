@@ -1,0 +1,611 @@
+/*
+ * ring.c - the shared-memory ring: layout checks, reserve/commit on the
+ * writer, peek/release on the reader, and send/recv as thin wrappers.
+ * The layout is described in ring.h, the waiting in wait.c.
+ *
+ * One writer and one reader per ring (SPSC): each keeps its own position
+ * privately and only publishes it; neither ever reads back its own published
+ * position.  The writer learns the reader's position (cons) only when its
+ * cached copy says the ring is full; the reader learns about new records
+ * from the record header itself, whose tag is tied to the position, and
+ * reads the writer's position (prod) only on its slow path, to tell "not
+ * yet" from "broken".  So the hot path touches the data lines and nothing
+ * else, and costs no system call while both sides are busy.
+ *
+ * MPMC rings (?mpmc=1) take a lock per end instead (a dead holder cannot
+ * keep it, see wait.c) and read both positions under it.
+ */
+#include "ring.h"
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define likely(x)   __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+static inline uint64_t rec_size(uint64_t len)
+{
+	return REC_HDR + ((len + 7) & ~(uint64_t)7);
+}
+
+/* The header word of a record of len bytes at pos. */
+static inline uint64_t rec_word(uint64_t pos, uint32_t len)
+{
+	return (uint64_t)((uint32_t)pos + 1) << 32 | len;
+}
+
+static inline _Atomic uint64_t *rec_at(unsigned char *ring, uint64_t off)
+{
+	return (_Atomic uint64_t *)(void *)(ring + off);
+}
+
+static int ring_fail(ipck_chan *ch, int e)
+{
+	if (!ch->err)
+		ch->err = e;
+	return ch->err;
+}
+
+size_t ipck__ring_size(uint64_t cap, bool mpmc)
+{
+	return RING_HDR_SIZE + (mpmc ? 1 : 2) * cap;
+}
+
+int ipck__ring_cap(const struct ipck_url *u, uint64_t *cap)
+{
+	uint64_t c = (u->set & OPT_CAPACITY) ? u->capacity : RING_CAP_DEF;
+	if (c < RING_CAP_MIN || c > RING_CAP_MAX || (c & (c - 1)))
+		return -EINVAL;
+	*cap = c;
+	return 0;
+}
+
+void ipck__ring_format(struct ring_hdr *h, uint64_t cap, size_t size, uint32_t flags, int semid)
+{
+	h->version = RING_VERSION;
+	h->hdr_size = RING_HDR_SIZE;
+	h->flags = flags;
+	h->cap = cap;
+	h->size = size;
+	h->owner = getpid();
+	h->semid = semid;
+	/* Release: every field above before the magic that says "ready". */
+	__atomic_store_n(&h->magic, RING_MAGIC, __ATOMIC_RELEASE);
+}
+
+int ipck__ring_check(const struct ring_hdr *h, size_t map_size, uint32_t flags)
+{
+	if (map_size < RING_HDR_SIZE)
+		return -EPROTO;
+	/* Acquire: pairs with the release of the magic in ipck__ring_format. */
+	if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != RING_MAGIC)
+		return -EPROTO;
+	uint32_t ver = h->version, hs = h->hdr_size, fl = h->flags;
+	uint64_t cap = h->cap, size = h->size;
+	if (ver != RING_VERSION || hs != RING_HDR_SIZE || fl != flags)
+		return -EPROTO;
+	if (cap < RING_CAP_MIN || cap > RING_CAP_MAX || (cap & (cap - 1)))
+		return -EPROTO;
+	size_t want = (fl & RING_CTL) ? RING_HDR_SIZE : ipck__ring_size(cap, fl & RING_MPMC);
+	return size == want && size <= map_size ? 0 : -EPROTO;
+}
+
+int ipck__ring_attach(ipck_chan *ch, int me)
+{
+	struct ring *r = ipck__priv(ch);
+	struct ring_hdr *h = r->seg.p;
+	uint32_t fl = h->flags;   /* read once: the check below uses this copy */
+	uint64_t cap = h->cap;
+
+	if (fl & ~RING_MPMC || ipck__ring_check(h, r->seg.size, fl) || h->cap != cap)
+		return -EPROTO;
+	unsigned char *base = (unsigned char *)h + RING_HDR_SIZE;
+	r->h = h;
+	r->cap = cap;
+	r->mask = cap - 1;
+	r->me = me;
+	r->mpmc = fl & RING_MPMC;
+	r->txd = &h->dir[r->mpmc ? 0 : me];
+	r->rxd = &h->dir[r->mpmc ? 0 : !me];
+	r->tx = base + (r->mpmc ? 0 : (uint64_t)me * cap);
+	r->rx = base + (r->mpmc ? 0 : (uint64_t)!me * cap);
+	r->prod = r->cons_seen = r->cons = 0;
+	ch->max_msg = cap - REC_HDR;
+	unsigned sp = (ch->url.set & OPT_SPIN_US) ? ch->url.spin_us : 50;
+	r->spin_ns = (int64_t)sp * 1000;
+	return 0;
+}
+
+/* Take side r->me for this process: its pid, and the barrier it uses. */
+int ipck__ring_claim(ipck_chan *ch)
+{
+	struct ring *r = ipck__priv(ch);
+	r->claimed = true;
+	ipck__ring_light_init(r);
+	if (r->mpmc)
+		return 0;
+	struct ring_side *s = &r->h->side[r->me];
+	atomic_store_explicit(&s->light, r->light, memory_order_relaxed);
+	atomic_store_explicit(&s->pid, (int32_t)getpid(), memory_order_release);
+	return 0;
+}
+
+/*
+ * Wait words for ring_waitops: 2 * dir for the reader of a direction,
+ * 2 * dir + 1 for its writer.  We write direction tx_dir, read rx_dir.
+ */
+static inline unsigned tx_dir(const struct ring *r) { return r->mpmc ? 0 : (unsigned)r->me; }
+static inline unsigned rx_dir(const struct ring *r) { return r->mpmc ? 0 : (unsigned)!r->me; }
+
+static inline bool peer_closed(const struct ring *r)
+{
+	/* Acquire: pairs with the release in ipck__ring_bye, so the records
+	 * the peer committed before closing are visible after this. */
+	return !r->mpmc && atomic_load_explicit(&r->h->side[!r->me].closed, memory_order_acquire);
+}
+
+/* ---- writer ----------------------------------------------------------------- */
+
+/*
+ * Is there room for need more bytes?  1 yes, 0 no, or -EPROTO.  The reader's
+ * position is read only when the cached one says no.
+ */
+static int tx_room(ipck_chan *ch, uint64_t need)
+{
+	struct ring *r = ipck__priv(ch);
+	if (likely(r->prod + need - r->cons_seen <= r->cap))
+		return 1;
+	/* Acquire: the reader's loads of the bytes before c are done before
+	 * we overwrite them (pairs with the release in rx_publish). */
+	uint64_t c = atomic_load_explicit(&r->txd->cons, memory_order_acquire);
+	if (c - r->cons_seen > r->prod - r->cons_seen || (c & 7))
+		return ring_fail(ch, -EPROTO);   /* went back, or past what we wrote */
+	r->cons_seen = c;
+	return r->prod + need - c <= r->cap;
+}
+
+/*
+ * Make the record of len at r->prod visible, then wake a sleeping reader.
+ * The header the reader will look at next is cleared first (unless it is
+ * the reader's own current record, a full ring): stale bytes of an earlier
+ * lap there can then never pass for a record.
+ */
+static void tx_publish(struct ring *r, uint64_t size, uint32_t len)
+{
+	uint64_t p = r->prod, next = p + size;
+	if (next - r->cons_seen < r->cap)
+		atomic_store_explicit(rec_at(r->tx, next & r->mask), 0, memory_order_relaxed);
+	/* Release: the payload and the cleared next header before this header. */
+	atomic_store_explicit(rec_at(r->tx, p & r->mask), rec_word(p, len), memory_order_release);
+	r->prod = next;
+	/* Release: every record before the published position (slow paths). */
+	atomic_store_explicit(&r->txd->prod, next, memory_order_release);
+	ipck__ring_kick(r, &r->txd->rd_wait, 2 * tx_dir(r));
+}
+
+static bool tx_ready(ipck_chan *ch, bool thorough)
+{
+	struct ring *r = ipck__priv(ch);
+	(void)thorough;
+	return tx_room(ch, r->resv) != 0 || peer_closed(r);
+}
+
+/* Wait until need bytes are free at r->prod. */
+static int tx_wait(ipck_chan *ch, uint64_t need, int timeout_ms)
+{
+	struct ring *r = ipck__priv(ch);
+	int e = tx_room(ch, need);
+	if (likely(e == 1))
+		return 0;
+	if (e < 0)
+		return e;
+	r->resv = (uint32_t)need;   /* what tx_ready waits for */
+	e = ipck__ring_wait(ch, tx_ready, &r->txd->wr_wait, 2 * tx_dir(r) + 1, timeout_ms);
+	r->resv = 0;
+	if (e)
+		return e;
+	if (ch->err)
+		return ch->err;
+	return peer_closed(r) ? -EPIPE : 0;
+}
+
+static int spsc_reserve(ipck_chan *ch, size_t len, void **ptr, int timeout_ms)
+{
+	struct ring *r = ipck__priv(ch);
+	uint64_t need = rec_size(len), off = r->prod & r->mask;
+
+	if (unlikely(peer_closed(r)))
+		return -EPIPE;
+	if (unlikely(r->cap - off < need)) {
+		/* Records never wrap: fill the end with a PAD record. */
+		int e = tx_wait(ch, r->cap - off, timeout_ms);
+		if (e)
+			return e;
+		tx_publish(r, r->cap - off, REC_PAD);
+		off = 0;
+	}
+	int e = tx_wait(ch, need, timeout_ms);
+	if (e)
+		return e;
+	r->resv = (uint32_t)need;
+	r->resv_len = (uint32_t)len;
+	*ptr = r->tx + off + REC_HDR;
+	return 0;
+}
+
+/* ---- reader ----------------------------------------------------------------- */
+
+/*
+ * The record at r->cons: 1 ready (*len), 0 not yet, or -EPROTO.  A PAD
+ * record is skipped here and released at once: the writer may be waiting
+ * for its bytes.  thorough: also read the writer's position, which must
+ * agree: "not yet" while it says there are records is a broken ring.
+ */
+static int rx_look(ipck_chan *ch, uint32_t *len, bool thorough)
+{
+	struct ring *r = ipck__priv(ch);
+	for (;;) {
+		uint64_t c = r->cons, off = c & r->mask;
+		/* Acquire: the payload, written before the header, is visible now. */
+		uint64_t w = atomic_load_explicit(rec_at(r->rx, off), memory_order_acquire);
+		if ((uint32_t)(w >> 32) != (uint32_t)c + 1) {
+			if (!thorough)
+				return 0;
+			/* Acquire: pairs with the release of prod in tx_publish. */
+			uint64_t p = atomic_load_explicit(&r->rxd->prod, memory_order_acquire);
+			if (p == c)
+				return 0;
+			w = atomic_load_explicit(rec_at(r->rx, off), memory_order_acquire);
+			if (p - c > r->cap || (uint32_t)(w >> 32) != (uint32_t)c + 1)
+				return ring_fail(ch, -EPROTO);
+		}
+		uint32_t l = (uint32_t)w;
+		if (l == REC_PAD && off == 0)
+			return ring_fail(ch, -EPROTO);   /* a writer never pads a whole lap */
+		if (l == REC_PAD) {
+			r->cons = c + (r->cap - off);
+			/* Release: we are done with the bytes before cons. */
+			atomic_store_explicit(&r->rxd->cons, r->cons, memory_order_release);
+			ipck__ring_kick(r, &r->rxd->wr_wait, 2 * rx_dir(r) + 1);
+			continue;
+		}
+		if (l > r->cap - REC_HDR || off + rec_size(l) > r->cap)
+			return ring_fail(ch, -EPROTO);
+		*len = l;
+		return 1;
+	}
+}
+
+static bool rx_ready(ipck_chan *ch, bool thorough)
+{
+	uint32_t len;
+	struct ring *r = ipck__priv(ch);
+	return rx_look(ch, &len, thorough) != 0 || (thorough && peer_closed(r));
+}
+
+/*
+ * Slow path of the reader: nothing at a first look.  1 with *len, or
+ * -ETIMEDOUT, -EPIPE once the peer is gone and everything it committed
+ * has been read, -EPROTO.
+ */
+static int rx_await(ipck_chan *ch, uint32_t *len, int timeout_ms)
+{
+	struct ring *r = ipck__priv(ch);
+	int e = rx_look(ch, len, true);
+	if (e)
+		return e;
+	bool gone = ch->eof || peer_closed(r);
+	if (!gone && timeout_ms == 0) {
+		if (!ipck__ring_peer_gone(ch))
+			return -ETIMEDOUT;
+	} else if (!gone) {
+		e = ipck__ring_wait(ch, rx_ready, &r->rxd->rd_wait, 2 * rx_dir(r), timeout_ms);
+		if (ch->err)
+			return ch->err;
+		if (e && e != -EPIPE)
+			return e;
+		if (!e && (e = rx_look(ch, len, true)))
+			return e;
+	}
+	/* Gone: what it committed before is visible now; deliver that first. */
+	e = rx_look(ch, len, true);
+	if (e)
+		return e;
+	ch->eof = true;
+	return -EPIPE;
+}
+
+static int spsc_peek(ipck_chan *ch, const void **ptr, size_t *len, int timeout_ms)
+{
+	struct ring *r = ipck__priv(ch);
+	uint32_t l;
+	int e = rx_look(ch, &l, false);
+	if (unlikely(e == 0))
+		e = rx_await(ch, &l, timeout_ms);
+	if (e < 0)
+		return e;
+	r->peek = (uint32_t)rec_size(l);
+	r->peek_len = l;
+	*ptr = r->rx + (r->cons & r->mask) + REC_HDR;
+	*len = l;
+	return 0;
+}
+
+/* ---- MPMC ------------------------------------------------------------------- */
+
+/* Load both positions (under a lock) and check them: 0 or -EPROTO. */
+static int mpmc_positions(ipck_chan *ch, uint64_t *p, uint64_t *c)
+{
+	struct ring *r = ipck__priv(ch);
+	/* Acquire both: records before prod, releases before cons. */
+	*p = atomic_load_explicit(&r->txd->prod, memory_order_acquire);
+	*c = atomic_load_explicit(&r->txd->cons, memory_order_acquire);
+	if (*p - *c > r->cap || ((*p | *c) & 7))
+		return ring_fail(ch, -EPROTO);
+	return 0;
+}
+
+static bool mpmc_room(ipck_chan *ch, bool thorough)
+{
+	struct ring *r = ipck__priv(ch);
+	uint64_t p, c;
+	(void)thorough;
+	if (mpmc_positions(ch, &p, &c))
+		return true;
+	uint64_t off = p & r->mask, need = r->resv;
+	if (r->cap - off < need)
+		need += r->cap - off;
+	return p + need - c <= r->cap;
+}
+
+static bool mpmc_data(ipck_chan *ch, bool thorough)
+{
+	uint64_t p, c;
+	(void)thorough;
+	return mpmc_positions(ch, &p, &c) || p != c;
+}
+
+static int mpmc_reserve(ipck_chan *ch, size_t len, void **ptr, int timeout_ms)
+{
+	struct ring *r = ipck__priv(ch);
+	uint64_t need = rec_size(len), p, c;
+	deadline_t dl = ipck__deadline(timeout_ms);
+
+	for (;;) {
+		int e = r->w->lock(r, LOCK_PROD, dl);
+		if (e)
+			return e;
+		if ((e = mpmc_positions(ch, &p, &c))) {
+			r->w->unlock(r, LOCK_PROD);
+			return e;
+		}
+		r->prod = p;
+		r->cons_seen = c;
+		uint64_t off = p & r->mask;
+		if (r->cap - off < need && p + (r->cap - off) - c <= r->cap) {
+			tx_publish(r, r->cap - off, REC_PAD);
+			off = 0;
+		}
+		if (off + need <= r->cap && r->prod + need - c <= r->cap) {
+			r->resv = (uint32_t)need;
+			r->resv_len = (uint32_t)len;
+			*ptr = r->tx + off + REC_HDR;
+			return 0;   /* the lock is held until commit */
+		}
+		r->w->unlock(r, LOCK_PROD);
+		r->resv = (uint32_t)need;
+		e = ipck__ring_wait(ch, mpmc_room, &r->txd->wr_wait, 1, ipck__ms_left(dl));
+		r->resv = 0;
+		if (e)
+			return e;
+		if (ch->err)
+			return ch->err;
+	}
+}
+
+/* With the consumer lock held: the next record, skipping PADs. 1, 0, -EPROTO. */
+static int mpmc_next(ipck_chan *ch, uint32_t *len)
+{
+	struct ring *r = ipck__priv(ch);
+	uint64_t p, c;
+	int e = mpmc_positions(ch, &p, &c);
+	if (e)
+		return e;
+	r->cons = c;
+	if (p == c)
+		return 0;
+	return rx_look(ch, len, true);
+}
+
+static int mpmc_peek(ipck_chan *ch, const void **ptr, size_t *len, int timeout_ms)
+{
+	struct ring *r = ipck__priv(ch);
+	deadline_t dl = ipck__deadline(timeout_ms);
+	uint32_t l;
+
+	for (;;) {
+		int e = r->w->lock(r, LOCK_CONS, dl);
+		if (e)
+			return e;
+		e = mpmc_next(ch, &l);
+		if (e > 0) {
+			r->peek = (uint32_t)rec_size(l);
+			r->peek_len = l;
+			*ptr = r->rx + (r->cons & r->mask) + REC_HDR;
+			*len = l;
+			return 0;   /* the lock is held until release */
+		}
+		r->w->unlock(r, LOCK_CONS);
+		if (e < 0)
+			return e;
+		if (timeout_ms == 0)
+			return -ETIMEDOUT;
+		e = ipck__ring_wait(ch, mpmc_data, &r->rxd->rd_wait, 0, ipck__ms_left(dl));
+		if (ch->err)
+			return ch->err;
+		if (e)
+			return e;
+	}
+}
+
+/* ---- the slots ---------------------------------------------------------------- */
+
+static inline int ring_use(ipck_chan *ch)
+{
+	struct ring *r = ipck__priv(ch);
+	return likely(r->claimed) ? 0 : ipck__ring_claim(ch);
+}
+
+int ipck__ring_reserve(ipck_chan *ch, size_t len, void **ptr, int timeout_ms)
+{
+	struct ring *r = ipck__priv(ch);
+	if (r->resv)
+		return -EBUSY;
+	ring_use(ch);
+	return r->mpmc ? mpmc_reserve(ch, len, ptr, timeout_ms) : spsc_reserve(ch, len, ptr, timeout_ms);
+}
+
+int ipck__ring_commit(ipck_chan *ch)
+{
+	struct ring *r = ipck__priv(ch);
+	uint32_t size = r->resv, len = r->resv_len;
+	if (!size)
+		return -EINVAL;
+	tx_publish(r, size, len);
+	r->resv = 0;
+	if (r->mpmc)
+		r->w->unlock(r, LOCK_PROD);
+	return (int)len;
+}
+
+int ipck__ring_peek(ipck_chan *ch, const void **ptr, size_t *len, int timeout_ms)
+{
+	struct ring *r = ipck__priv(ch);
+	int e;
+	if (r->peek) {   /* again before release: the same record */
+		*ptr = r->rx + (r->cons & r->mask) + REC_HDR;
+		*len = r->peek_len;
+		return 0;
+	}
+	ring_use(ch);
+	e = r->mpmc ? mpmc_peek(ch, ptr, len, timeout_ms) : spsc_peek(ch, ptr, len, timeout_ms);
+	if (r->polling)
+		ipck__ring_poll_arm(ch);
+	return e;
+}
+
+int ipck__ring_release(ipck_chan *ch)
+{
+	struct ring *r = ipck__priv(ch);
+	uint32_t size = r->peek, len = r->peek_len;
+	if (!size)
+		return -EINVAL;
+	r->cons += size;
+	r->peek = 0;
+	/* Release: our reads of the record before the writer may reuse its bytes. */
+	atomic_store_explicit(&r->rxd->cons, r->cons, memory_order_release);
+	if (r->mpmc)
+		r->w->unlock(r, LOCK_CONS);
+	ipck__ring_kick(r, &r->rxd->wr_wait, 2 * rx_dir(r) + 1);
+	if (r->polling)
+		ipck__ring_poll_arm(ch);
+	return (int)len;
+}
+
+ssize_t ipck__ring_send(ipck_chan *ch, const void *msg, size_t len, int timeout_ms)
+{
+	void *p;
+	int e = ipck__ring_reserve(ch, len, &p, timeout_ms);
+	if (unlikely(e))
+		return e;
+	memcpy(p, msg, len);
+	ipck__ring_commit(ch);
+	return (ssize_t)len;
+}
+
+ssize_t ipck__ring_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
+{
+	const void *p;
+	size_t len;
+	int e = ipck__ring_peek(ch, &p, &len, timeout_ms);
+	if (unlikely(e))
+		return e;
+	if (unlikely(len > cap)) {
+		struct ring *r = ipck__priv(ch);
+		ch->next_size = (ssize_t)len;
+		if (r->mpmc) {   /* do not keep the consumers' lock across calls */
+			r->peek = 0;
+			r->w->unlock(r, LOCK_CONS);
+		}
+		return -EMSGSIZE;
+	}
+	memcpy(buf, p, len);
+	ipck__ring_release(ch);
+	return (ssize_t)len;
+}
+
+/* ---- polling and closing -------------------------------------------------------- */
+
+static void drain_bell(int sock)
+{
+	char b[64];
+	while (sock >= 0 && recv(sock, b, sizeof(b), MSG_DONTWAIT) > 0)
+		;
+}
+
+/*
+ * Keep the pollset true exactly when recv would not block.  When nothing
+ * is ready, flag WAIT_POLL so that the writer's next commit rings the bell
+ * (the socket), after taking out the rings that woke us before.
+ */
+void ipck__ring_poll_arm(ipck_chan *ch)
+{
+	struct ring *r = ipck__priv(ch);
+	_Atomic uint32_t *w = &r->rxd->rd_wait;
+	uint32_t len;
+	bool ready = r->peek || ch->err || ch->eof || peer_closed(r) || rx_look(ch, &len, false);
+	if (!ready && !(atomic_load_explicit(w, memory_order_relaxed) & WAIT_POLL)) {
+		drain_bell(r->sock);
+		atomic_store_explicit(w, WAIT_POLL, memory_order_relaxed);
+		/* The flag before the look below: pairs with ipck__ring_kick. */
+		ipck__ring_heavy_barrier(r);
+		ready = peer_closed(r) || rx_look(ch, &len, false);
+	}
+	ipck__poll_mark(ch, ready);
+}
+
+int ipck__ring_pollfd(const ipck_chan *cch)
+{
+	ipck_chan *ch = (ipck_chan *)cch;   /* the slot is const; the pollset is state */
+	struct ring *r = ipck__priv(ch);
+	if (ch->role == ROLE_LISTENER)
+		return r->lsock >= 0 ? r->lsock : -ENOTSUP;
+	if (r->mpmc)
+		return -ENOTSUP;   /* many readers: no one doorbell */
+	ring_use(ch);
+	int fd = ipck__pollset(ch, r->sock);
+	if (fd < 0)
+		return fd;
+	r->polling = true;
+	ipck__ring_poll_arm(ch);
+	return fd;
+}
+
+/*
+ * Say goodbye: mark this side closed after everything it published, and
+ * wake the peer wherever it waits.  true when this is the last side (or the
+ * peer is gone): the caller removes what the two shared.
+ */
+bool ipck__ring_bye(ipck_chan *ch)
+{
+	struct ring *r = ipck__priv(ch);
+	if (!r->h || r->mpmc || !r->claimed)
+		return false;   /* a pair end this process never used is not ours */
+	/* Release: what we published before the flag (pairs with peer_closed). */
+	atomic_store_explicit(&r->h->side[r->me].closed, 1, memory_order_release);
+	ipck__ring_kick(r, &r->txd->rd_wait, 2 * tx_dir(r));
+	ipck__ring_kick(r, &r->rxd->wr_wait, 2 * rx_dir(r) + 1);
+	uint32_t n = atomic_fetch_add_explicit(&r->h->closers, 1, memory_order_acq_rel);
+	return n >= 1 || ipck__ring_peer_gone(ch);
+}
