@@ -334,13 +334,17 @@ static int spsc_peek(ipck_chan *ch, const void **ptr, size_t *len, int timeout_m
 
 /* ---- MPMC ------------------------------------------------------------------- */
 
-/* Load both positions (under a lock) and check them: 0 or -EPROTO. */
+/*
+ * Load both positions and check them: 0 or -EPROTO.  cons first: both only
+ * grow and cons <= prod at every instant, so a prod loaded after it is
+ * never behind it, with or without a lock held.
+ */
 static int mpmc_positions(ipck_chan *ch, uint64_t *p, uint64_t *c)
 {
 	struct ring *r = ipck__priv(ch);
-	/* Acquire both: records before prod, releases before cons. */
-	*p = atomic_load_explicit(&r->txd->prod, memory_order_acquire);
+	/* Acquire both: the releases before cons, the records before prod. */
 	*c = atomic_load_explicit(&r->txd->cons, memory_order_acquire);
+	*p = atomic_load_explicit(&r->txd->prod, memory_order_acquire);
 	if (*p - *c > r->cap || ((*p | *c) & 7))
 		return ring_fail(ch, -EPROTO);
 	return 0;

@@ -283,6 +283,20 @@ int ipck__ringconn_accept(ipck_chan *l, ipck_chan *c, int timeout_ms)
 
 /* ---- client ----------------------------------------------------------------- */
 
+/* 0: a listener's object; -EAGAIN: being made (no magic yet); -EPROTO: not one. */
+static int ctl_check(const struct ipck_shm *s)
+{
+	const struct ring_hdr *h = s->p;
+	/* Acquire: pairs with the release of the magic in ipck__ring_format. */
+	uint32_t magic = __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE);
+	if (magic == 0)
+		return -EAGAIN;
+	uint32_t fl = h->flags;
+	if (magic != RING_MAGIC || (fl != RING_CTL && fl != RING_MPMC))
+		return -EPROTO;
+	return ipck__ring_check(h, s->size, fl);
+}
+
 /* Open the listener's object once it is ready: owner, size, magic checked. */
 static int ctl_open(ipck_chan *ch, struct ipck_shm *s, deadline_t dl)
 {
@@ -300,11 +314,10 @@ static int ctl_open(ipck_chan *ch, struct ipck_shm *s, deadline_t dl)
 			ipck__shm_close(s);
 			return e;
 		}
-		if (s->p) {
-			const struct ring_hdr *h = s->p;
-			uint32_t fl = __atomic_load_n(&h->flags, __ATOMIC_RELAXED);
-			if ((fl == RING_CTL || fl == RING_MPMC) && !ipck__ring_check(h, s->size, fl))
-				return 0;
+		if (s->p && (e = ctl_check(s)) != -EAGAIN) {
+			if (e)
+				ipck__shm_close(s);
+			return e;
 		}
 		ipck__shm_close(s);   /* being made: not sized or formatted yet */
 		if (ipck__ms_left(dl) == 0)

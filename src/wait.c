@@ -223,19 +223,35 @@ static bool pid_dead(uint32_t pid)
 	return dead;
 }
 
+/* Take l (0 to pid) after a short spin; false if it stayed held. */
+static bool fx_try(_Atomic uint32_t *l, uint32_t me, uint32_t *v)
+{
+	for (int i = 0; i < 100; i++) {
+		*v = 0;
+		/* Acquire (on success): what the previous holder published is visible. */
+		if (atomic_compare_exchange_weak_explicit(l, v, me, memory_order_acquire,
+							  memory_order_relaxed))
+			return true;
+		cpu_relax();
+	}
+	return false;
+}
+
 static int fx_lock(struct ring *r, unsigned which, deadline_t dl)
 {
 	_Atomic uint32_t *l = &r->h->lock[which];
-	uint32_t me = (uint32_t)getpid(), v = 0;
+	uint32_t me = (uint32_t)getpid(), v;
+	bool look = false;   /* a whole slice passed: is the holder alive? */
 
-	/* Acquire (on success): what the previous holder published is visible. */
-	if (atomic_compare_exchange_strong_explicit(l, &v, me, memory_order_acquire, memory_order_relaxed))
+	if (fx_try(l, me, &v))
 		return 0;
 	for (;;) {
-		if (v == 0 || pid_dead(v & ~LOCK_WAITERS)) {
+		if (v == 0 || (look && pid_dead(v & ~LOCK_WAITERS))) {
+			/* Free, or its holder is dead: take it, and keep the waiters bit. */
 			if (atomic_compare_exchange_strong_explicit(l, &v, me | LOCK_WAITERS,
 					memory_order_acquire, memory_order_relaxed))
 				return 0;
+			look = false;
 			continue;
 		}
 		if (!(v & LOCK_WAITERS) && !atomic_compare_exchange_strong_explicit(l, &v,
@@ -247,7 +263,7 @@ static int fx_lock(struct ring *r, unsigned which, deadline_t dl)
 		if (left <= 0)
 			return -ETIMEDOUT;
 		struct timespec ts = {.tv_sec = left / 1000000000, .tv_nsec = left % 1000000000};
-		futex(l, FUTEX_WAIT, v | LOCK_WAITERS, &ts);
+		look = futex(l, FUTEX_WAIT, v | LOCK_WAITERS, &ts) < 0 && errno == ETIMEDOUT;
 		v = atomic_load_explicit(l, memory_order_relaxed);
 	}
 }
