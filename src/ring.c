@@ -215,8 +215,8 @@ static int spsc_reserve(ipck_chan *ch, size_t len, void **ptr, int timeout_ms)
 	struct ring *r = ipck__priv(ch);
 	uint64_t need = rec_size(len), off = r->prod & r->mask;
 
-	if (unlikely(peer_closed(r)))
-		return -EPIPE;
+	if (unlikely(ch->eof || peer_closed(r)))
+		return -EPIPE;   /* closed, or found dead by a receive */
 	if (unlikely(r->cap - off < need)) {
 		/* Records never wrap: fill the end with a PAD record. */
 		int e = tx_wait(ch, r->cap - off, timeout_ms);
@@ -252,9 +252,11 @@ static int rx_look(ipck_chan *ch, uint32_t *len, bool thorough)
 		if ((uint32_t)(w >> 32) != (uint32_t)c + 1) {
 			if (!thorough)
 				return 0;
-			/* Acquire: pairs with the release of prod in tx_publish. */
+			/* Acquire: pairs with the release of prod in tx_publish.  prod
+			 * may lag behind us by the one record whose header is stored
+			 * and whose prod is not yet: that too is "not yet". */
 			uint64_t p = atomic_load_explicit(&r->rxd->prod, memory_order_acquire);
-			if (p == c)
+			if (p == c || c - p <= r->cap)
 				return 0;
 			w = atomic_load_explicit(rec_at(r->rx, off), memory_order_acquire);
 			if (p - c > r->cap || (uint32_t)(w >> 32) != (uint32_t)c + 1)
@@ -335,27 +337,30 @@ static int spsc_peek(ipck_chan *ch, const void **ptr, size_t *len, int timeout_m
 /* ---- MPMC ------------------------------------------------------------------- */
 
 /*
- * Load both positions and check them: 0 or -EPROTO.  cons first: both only
- * grow and cons <= prod at every instant, so a prod loaded after it is
- * never behind it, with or without a lock held.
+ * Load both positions and check them: 0, or -EPROTO.  cons first: both only
+ * grow and cons <= prod at every instant, so prod loaded after it is never
+ * behind it.  prod - cons <= cap holds only under a lock (one of them then
+ * stands still); an unlocked look that sees more returns -EAGAIN: look
+ * again under the lock.
  */
-static int mpmc_positions(ipck_chan *ch, uint64_t *p, uint64_t *c)
+static int mpmc_positions(ipck_chan *ch, uint64_t *p, uint64_t *c, bool locked)
 {
 	struct ring *r = ipck__priv(ch);
 	/* Acquire both: the releases before cons, the records before prod. */
 	*c = atomic_load_explicit(&r->txd->cons, memory_order_acquire);
 	*p = atomic_load_explicit(&r->txd->prod, memory_order_acquire);
-	if (*p - *c > r->cap || ((*p | *c) & 7))
+	if ((*p | *c) & 7 || (locked && *p - *c > r->cap))
 		return ring_fail(ch, -EPROTO);
-	return 0;
+	return *p - *c > r->cap ? -EAGAIN : 0;
 }
 
+/* Ready checks of waiting MPMC sides, without a lock: true means "look". */
 static bool mpmc_room(ipck_chan *ch, bool thorough)
 {
 	struct ring *r = ipck__priv(ch);
 	uint64_t p, c;
 	(void)thorough;
-	if (mpmc_positions(ch, &p, &c))
+	if (mpmc_positions(ch, &p, &c, false))
 		return true;
 	uint64_t off = p & r->mask, need = r->resv;
 	if (r->cap - off < need)
@@ -367,7 +372,7 @@ static bool mpmc_data(ipck_chan *ch, bool thorough)
 {
 	uint64_t p, c;
 	(void)thorough;
-	return mpmc_positions(ch, &p, &c) || p != c;
+	return mpmc_positions(ch, &p, &c, false) || p != c;
 }
 
 static int mpmc_reserve(ipck_chan *ch, size_t len, void **ptr, int timeout_ms)
@@ -380,7 +385,7 @@ static int mpmc_reserve(ipck_chan *ch, size_t len, void **ptr, int timeout_ms)
 		int e = r->w->lock(r, LOCK_PROD, dl);
 		if (e)
 			return e;
-		if ((e = mpmc_positions(ch, &p, &c))) {
+		if ((e = mpmc_positions(ch, &p, &c, true))) {
 			r->w->unlock(r, LOCK_PROD);
 			return e;
 		}
@@ -413,7 +418,7 @@ static int mpmc_next(ipck_chan *ch, uint32_t *len)
 {
 	struct ring *r = ipck__priv(ch);
 	uint64_t p, c;
-	int e = mpmc_positions(ch, &p, &c);
+	int e = mpmc_positions(ch, &p, &c, true);
 	if (e)
 		return e;
 	r->cons = c;

@@ -197,18 +197,18 @@ static int sv_op(ipck_sem *s, unsigned i, short op, int timeout_ms)
 {
 	struct sembuf b = {.sem_num = (unsigned short)i, .sem_op = op,
 			   .sem_flg = (short)((s->undo ? SEM_UNDO : 0) | (timeout_ms == 0 ? IPC_NOWAIT : 0))};
-	deadline_t dl = ipck__deadline(timeout_ms);
+	deadline_t dl = timeout_ms > 0 ? ipck__deadline(timeout_ms) : -1;
 	for (;;) {
 		int64_t left = dl < 0 ? 0 : dl - ipck__now_ns();
 		struct timespec ts = {.tv_sec = left / 1000000000, .tv_nsec = left % 1000000000};
-		if (dl >= 0 && left < 0)
+		if (left < 0)
 			return -ETIMEDOUT;
-		if (semtimedop(s->id, &b, 1, dl < 0 || timeout_ms == 0 ? NULL : &ts) == 0)
+		if (semtimedop(s->id, &b, 1, dl < 0 ? NULL : &ts) == 0)
 			return 0;
 		if (errno == EAGAIN)
 			return -ETIMEDOUT;
 		if (errno != EINTR)
-			return -errno;
+			return errno == EINVAL || errno == EIDRM ? -EIDRM : -errno;
 	}
 }
 

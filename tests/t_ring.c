@@ -7,12 +7,14 @@
  *   the zero-copy API (reserve/commit, peek/release) and its misuse;
  *   MPMC: 4 producers and 4 consumers, every message counted exactly once;
  *   MPMC: a producer killed between reserve and commit, a consumer killed
- *     between peek and release, do not block the others.
+ *     between peek and release, do not block the others;
+ *   and a pair ("pshm:") driven by two threads of one process (for TSAN=1).
  *
  *   t_ring [SCHEME...]    (default: pshm svshm mmap)
  */
 #include "check.h"
 #include "ipckit.h"
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
@@ -388,6 +390,45 @@ static void test_mpmc_killed(const char *scheme)
 	close(ready_pipe[1]);
 }
 
+/* ---- two threads on a pair ------------------------------------------------------------ */
+
+#define THREAD_MSGS 100000
+
+static void *pair_writer(void *arg)
+{
+	ipck_chan *a = arg;
+	unsigned char buf[300];
+	for (unsigned i = 0; i < THREAD_MSGS; i++) {
+		size_t n = i % 300;
+		fill_pattern(buf, n, i);
+		if (ipck_send(a, buf, n, 10000) != (ssize_t)n)
+			break;
+	}
+	return NULL;
+}
+
+static void test_threads(void)
+{
+	ipck_chan *a, *b;
+	pthread_t t;
+	unsigned char buf[300];
+	unsigned bad = 0;
+	REQUIRE(ipck_pair("pshm:?capacity=4096&spin_us=10", &a, &b) == 0);
+	REQUIRE(pthread_create(&t, NULL, pair_writer, a) == 0);
+	for (unsigned i = 0; i < THREAD_MSGS; i++) {
+		ssize_t n = ipck_recv(b, buf, sizeof(buf), 10000);
+		if (n != (ssize_t)(i % 300) || !check_pattern(buf, (size_t)n, i))
+			bad++;
+		if (n < 0)
+			break;
+	}
+	pthread_join(t, NULL);
+	CHECK_EQ(bad, 0);
+	CHECK_OK(ipck_close(a));
+	CHECK_EQ(ipck_recv(b, buf, sizeof(buf), 1000), -EPIPE);
+	CHECK_OK(ipck_close(b));
+}
+
 static void run(const char *scheme)
 {
 	int before = check_failures;
@@ -410,6 +451,7 @@ int main(int argc, char **argv)
 		run("pshm");
 		run("svshm");
 		run("mmap");
+		test_threads();
 	}
 	check_exit();
 }
