@@ -323,6 +323,12 @@ static int spsc_peek(ipck_chan *ch, const void **ptr, size_t *len, int timeout_m
 	struct ring *r = ipck__priv(ch);
 	uint32_t l;
 	int e = rx_look(ch, &l, false);
+	/* A short spin on the header first: the writer is often a record away,
+	 * and the slow path reads its position and the clock. */
+	for (int i = 0; unlikely(e == 0) && timeout_ms && r->spin_ns && i < 64; i++) {
+		cpu_relax();
+		e = rx_look(ch, &l, false);
+	}
 	if (unlikely(e == 0))
 		e = rx_await(ch, &l, timeout_ms);
 	if (e < 0)

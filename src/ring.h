@@ -94,6 +94,15 @@ enum { LOCK_PROD = 0, LOCK_CONS = 1 };
 
 struct ring;
 
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
 /*
  * How a ring sleeps and wakes: futexes in the segment (pshm:, mmap:) or a
  * System V semaphore set (svshm:).  idx names the wait word: 2 * dir + 0 for

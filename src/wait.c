@@ -31,15 +31,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#endif
-}
-
 /* Register this process for membarrier once (again in a forked child). */
 void ipck__ring_light_init(struct ring *r)
 {
