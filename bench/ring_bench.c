@@ -193,12 +193,14 @@ static double bare_oneway(void)
 
 /* What the parent asks the child: echo, or produce count messages of size. */
 struct order {
-	uint32_t what;   /* 0 quit, 1 echo until a 1-byte message, 2 produce, 3 produce zero-copy */
+	uint32_t what;   /* 0 quit, 1 echo until a 1-byte message, 2 produce, 3 produce
+			  * zero-copy, 4 wait for one message and say what it cost */
 	uint32_t size;
 	uint64_t count;
 };
 
 static unsigned char *big;   /* message source and sink, 8 MiB */
+static double cpu_s(void);
 
 static void produce(ipck_chan *c, const struct order *o)
 {
@@ -221,6 +223,14 @@ static void serve(ipck_chan *c)
 		TRY(ipck_recv(c, &o, sizeof(o), -1));
 		if (o.what == 0)
 			return;
+		if (o.what == 4) {   /* idle: CPU and wall time of one long wait */
+			double c0 = cpu_s(), t0 = now(), used[2];
+			TRY(ipck_recv(c, big, 1 << 23, -1));
+			used[0] = cpu_s() - c0;
+			used[1] = now() - t0;
+			TRY(ipck_send(c, used, sizeof(used), -1));
+			continue;
+		}
 		if (o.what >= 2) {
 			produce(c, &o);
 			continue;
@@ -347,27 +357,27 @@ static double memcpy_bw(void)
 }
 
 /* CPU share of a receiver blocked 2 s on an idle channel, in percent. */
+static double cpu_s(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+}
+
 static double idle_cpu(const char *url)
 {
 	ipck_chan *l, *s;
 	pid_t pid;
-	struct rusage ru;
-	int st;
+	double used[2];
 	s = connect_to(url, &pid, &l);
-	struct order o = {1, 0, 0};
+	struct order o = {4, 0, 0};
 	TRY(ipck_send(s, &o, sizeof(o), -1));   /* it now waits for a message */
-	double t0 = now();
 	usleep(2000000);
 	TRY(ipck_send(s, big, 1, -1));
-	o.what = 0;
-	TRY(ipck_send(s, &o, sizeof(o), -1));
-	while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR)
-		;
-	double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
-		     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
-	ipck_close(s);
-	ipck_close(l);
-	return cpu / (now() - t0) * 100;
+	TRY(ipck_recv(s, used, sizeof(used), -1));
+	hang_up(s, l, pid);
+	return used[0] / used[1] * 100;
 }
 
 static bool have_scheme(const char *name)

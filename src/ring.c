@@ -615,6 +615,10 @@ int ipck__ring_pollfd(const ipck_chan *cch)
 bool ipck__ring_bye(ipck_chan *ch)
 {
 	struct ring *r = ipck__priv(ch);
+	if (r->h && r->mpmc && r->resv)
+		r->w->unlock(r, LOCK_PROD);   /* what it reserved is dropped */
+	if (r->h && r->mpmc && r->peek)
+		r->w->unlock(r, LOCK_CONS);   /* what it peeked stays for the next */
 	if (!r->h || r->mpmc || !r->claimed)
 		return false;   /* a pair end this process never used is not ours */
 	/* Release: what we published before the flag (pairs with peer_closed). */

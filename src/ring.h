@@ -35,7 +35,7 @@
 #define RING_CAP_MIN  4096u
 #define RING_CAP_MAX  (1u << 30)
 #define RING_CAP_DEF  (1u << 20)
-#define RING_SLICE_MS 20            /* longest sleep before looking at the peer again */
+#define RING_SLICE_MS 40            /* longest sleep before looking at the peer again */
 
 #define RING_MPMC     0x1u          /* ring_hdr.flags: one shared ring */
 #define RING_CTL      0x2u          /* ring_hdr.flags: a listener's control object */

@@ -541,8 +541,9 @@ int ipck__ringconn_unlink(const struct ipck_url *u)
 	if (e)
 		return e;
 	if (s.kind == SHM_SYSV && s.key != IPC_PRIVATE) {
-		int id = semget(s.key, 0, 0);   /* an MPMC ring's semaphores */
-		if (id >= 0)
+		struct semid_ds ds;
+		int id = semget(s.key, 0, 0);   /* an MPMC ring's semaphores, if any */
+		if (id >= 0 && semctl(id, 0, IPC_STAT, &ds) == 0 && ds.sem_nsems == SEMS_MPMC)
 			semctl(id, 0, IPC_RMID);
 	}
 	return ipck__shm_unlink(&s);
