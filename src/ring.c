@@ -122,6 +122,7 @@ int ipck__ring_claim(ipck_chan *ch)
 {
 	struct ring *r = ipck__priv(ch);
 	r->claimed = true;
+	r->fast = !r->mpmc;
 	ipck__ring_light_init(r);
 	if (r->mpmc)
 		return 0;
@@ -181,7 +182,7 @@ static void tx_publish(struct ring *r, uint64_t size, uint32_t len)
 	r->prod = next;
 	/* Release: every record before the published position (slow paths). */
 	atomic_store_explicit(&r->txd->prod, next, memory_order_release);
-	ipck__ring_kick(r, &r->txd->rd_wait, 2 * tx_dir(r));
+	ring_kick(r, &r->txd->rd_wait, 2 * tx_dir(r));
 }
 
 static bool tx_ready(ipck_chan *ch, bool thorough)
@@ -269,7 +270,7 @@ static int rx_look(ipck_chan *ch, uint32_t *len, bool thorough)
 			r->cons = c + (r->cap - off);
 			/* Release: we are done with the bytes before cons. */
 			atomic_store_explicit(&r->rxd->cons, r->cons, memory_order_release);
-			ipck__ring_kick(r, &r->rxd->wr_wait, 2 * rx_dir(r) + 1);
+			ring_kick(r, &r->rxd->wr_wait, 2 * rx_dir(r) + 1);
 			continue;
 		}
 		if (l > r->cap - REC_HDR || off + rec_size(l) > r->cap)
@@ -472,9 +473,45 @@ static inline int ring_use(ipck_chan *ch)
 	return likely(r->claimed) ? 0 : ipck__ring_claim(ch);
 }
 
+/*
+ * The inline paths: a record that fits at r->prod at once (no wait, no PAD),
+ * a plain record ready at r->cons.  Anything else takes the slow paths above.
+ */
+static inline unsigned char *tx_fast(ipck_chan *ch, uint64_t need)
+{
+	struct ring *r = ipck__priv(ch);
+	uint64_t p = r->prod, off = p & r->mask;
+	if (likely(r->fast && !r->resv && off + need <= r->cap && p + need - r->cons_seen <= r->cap &&
+		   !ch->eof && !peer_closed(r)))
+		return r->tx + off + REC_HDR;
+	return NULL;
+}
+
+/* The length of the plain record ready at r->cons, or -1. */
+static inline int64_t rx_fast(struct ring *r)
+{
+	if (unlikely(!r->fast || r->peek || r->polling))
+		return -1;
+	uint64_t c = r->cons, off = c & r->mask;
+	/* Acquire: the payload, written before the header, is visible now. */
+	uint64_t w = atomic_load_explicit(rec_at(r->rx, off), memory_order_acquire);
+	uint32_t l = (uint32_t)w;   /* a PAD's length fails the bound below */
+	if (likely((uint32_t)(w >> 32) == (uint32_t)c + 1 && off + REC_HDR + l <= r->cap))
+		return l;
+	return -1;
+}
+
 int ipck__ring_reserve(ipck_chan *ch, size_t len, void **ptr, int timeout_ms)
 {
 	struct ring *r = ipck__priv(ch);
+	uint64_t need = rec_size(len);
+	unsigned char *at = tx_fast(ch, need);
+	if (likely(at)) {
+		r->resv = (uint32_t)need;
+		r->resv_len = (uint32_t)len;
+		*ptr = at;
+		return 0;
+	}
 	if (r->resv)
 		return -EBUSY;
 	ring_use(ch);
@@ -497,7 +534,15 @@ int ipck__ring_commit(ipck_chan *ch)
 int ipck__ring_peek(ipck_chan *ch, const void **ptr, size_t *len, int timeout_ms)
 {
 	struct ring *r = ipck__priv(ch);
+	int64_t l = rx_fast(r);
 	int e;
+	if (likely(l >= 0)) {
+		r->peek = (uint32_t)rec_size((uint64_t)l);
+		r->peek_len = (uint32_t)l;
+		*ptr = r->rx + (r->cons & r->mask) + REC_HDR;
+		*len = (size_t)l;
+		return 0;
+	}
 	if (r->peek) {   /* again before release: the same record */
 		*ptr = r->rx + (r->cons & r->mask) + REC_HDR;
 		*len = r->peek_len;
@@ -522,7 +567,7 @@ int ipck__ring_release(ipck_chan *ch)
 	atomic_store_explicit(&r->rxd->cons, r->cons, memory_order_release);
 	if (r->mpmc)
 		r->w->unlock(r, LOCK_CONS);
-	ipck__ring_kick(r, &r->rxd->wr_wait, 2 * rx_dir(r) + 1);
+	ring_kick(r, &r->rxd->wr_wait, 2 * rx_dir(r) + 1);
 	if (r->polling)
 		ipck__ring_poll_arm(ch);
 	return (int)len;
@@ -530,7 +575,14 @@ int ipck__ring_release(ipck_chan *ch)
 
 ssize_t ipck__ring_send(ipck_chan *ch, const void *msg, size_t len, int timeout_ms)
 {
-	void *p;
+	struct ring *r = ipck__priv(ch);
+	uint64_t need = rec_size(len);
+	void *p = tx_fast(ch, need);
+	if (likely(p)) {
+		memcpy(p, msg, len);
+		tx_publish(r, need, (uint32_t)len);
+		return (ssize_t)len;
+	}
 	int e = ipck__ring_reserve(ch, len, &p, timeout_ms);
 	if (unlikely(e))
 		return e;
@@ -541,13 +593,22 @@ ssize_t ipck__ring_send(ipck_chan *ch, const void *msg, size_t len, int timeout_
 
 ssize_t ipck__ring_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
 {
+	struct ring *r = ipck__priv(ch);
+	int64_t l = rx_fast(r);
+	if (likely(l >= 0 && (size_t)l <= cap)) {
+		memcpy(buf, r->rx + (r->cons & r->mask) + REC_HDR, (size_t)l);
+		r->cons += rec_size((uint64_t)l);
+		/* Release: our reads of the record before the writer may reuse it. */
+		atomic_store_explicit(&r->rxd->cons, r->cons, memory_order_release);
+		ring_kick(r, &r->rxd->wr_wait, 2 * rx_dir(r) + 1);
+		return l;
+	}
 	const void *p;
 	size_t len;
 	int e = ipck__ring_peek(ch, &p, &len, timeout_ms);
 	if (unlikely(e))
 		return e;
 	if (unlikely(len > cap)) {
-		struct ring *r = ipck__priv(ch);
 		ch->next_size = (ssize_t)len;
 		if (r->mpmc) {   /* do not keep the consumers' lock across calls */
 			r->peek = 0;
@@ -583,7 +644,7 @@ void ipck__ring_poll_arm(ipck_chan *ch)
 	if (!ready && !(atomic_load_explicit(w, memory_order_relaxed) & WAIT_POLL)) {
 		drain_bell(r->sock);
 		atomic_store_explicit(w, WAIT_POLL, memory_order_relaxed);
-		/* The flag before the look below: pairs with ipck__ring_kick. */
+		/* The flag before the look below: pairs with ring_kick. */
 		ipck__ring_heavy_barrier(r);
 		ready = peer_closed(r) || rx_look(ch, &len, false);
 	}
@@ -623,8 +684,8 @@ bool ipck__ring_bye(ipck_chan *ch)
 		return false;   /* a pair end this process never used is not ours */
 	/* Release: what we published before the flag (pairs with peer_closed). */
 	atomic_store_explicit(&r->h->side[r->me].closed, 1, memory_order_release);
-	ipck__ring_kick(r, &r->txd->rd_wait, 2 * tx_dir(r));
-	ipck__ring_kick(r, &r->rxd->wr_wait, 2 * rx_dir(r) + 1);
+	ring_kick(r, &r->txd->rd_wait, 2 * tx_dir(r));
+	ring_kick(r, &r->rxd->wr_wait, 2 * rx_dir(r) + 1);
 	uint32_t n = atomic_fetch_add_explicit(&r->h->closers, 1, memory_order_acq_rel);
 	return n >= 1 || ipck__ring_peer_gone(ch);
 }

@@ -127,6 +127,7 @@ struct ring {
 	uint64_t cap, mask;
 	int me;                     /* 0 listener / pair a, 1 client / pair b */
 	bool mpmc, claimed, polling, light;
+	bool fast;                  /* claimed SPSC side: the inline paths apply */
 	/* writer */
 	struct ring_dir *txd;
 	unsigned char *tx;
@@ -187,8 +188,24 @@ bool ipck__ring_bye(ipck_chan *ch);
 /* Waiting (wait.c). */
 void ipck__ring_light_init(struct ring *r);
 void ipck__ring_heavy_barrier(const struct ring *r);
-/* After publishing: wake whoever flagged *word (compiler or full barrier first). */
-void ipck__ring_kick(struct ring *r, _Atomic uint32_t *word, unsigned idx);
+/* The slow half of ring_kick: take the flag, wake, ring the bell. */
+void ipck__ring_wake(struct ring *r, _Atomic uint32_t *word, unsigned idx);
+
+/*
+ * After publishing a position: wake whoever flagged *word that it waits.
+ * The barrier orders the position before the load of the flag (the other
+ * half of the sleeper's handshake, see wait.c): a compiler barrier when a
+ * sleeper's membarrier() makes it a full one.
+ */
+static inline void ring_kick(struct ring *r, _Atomic uint32_t *word, unsigned idx)
+{
+	if (r->light)
+		atomic_signal_fence(memory_order_seq_cst);
+	else
+		atomic_thread_fence(memory_order_seq_cst);
+	if (__builtin_expect(atomic_load_explicit(word, memory_order_relaxed) != 0, 0))
+		ipck__ring_wake(r, word, idx);
+}
 /*
  * Spin, then sleep on *word (wait word idx), until ready(ch, thorough) is
  * true: 0; or the peer is gone: -EPIPE; or the time is up: -ETIMEDOUT.

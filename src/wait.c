@@ -56,16 +56,8 @@ void ipck__ring_heavy_barrier(const struct ring *r)
 		syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0);
 }
 
-void ipck__ring_kick(struct ring *r, _Atomic uint32_t *word, unsigned idx)
+void ipck__ring_wake(struct ring *r, _Atomic uint32_t *word, unsigned idx)
 {
-	/* Order the position just published before the load of the flag:
-	 * a compiler barrier when a sleeper's membarrier makes it a full one. */
-	if (r->light)
-		atomic_signal_fence(memory_order_seq_cst);
-	else
-		atomic_thread_fence(memory_order_seq_cst);
-	if (__builtin_expect(!atomic_load_explicit(word, memory_order_relaxed), 1))
-		return;
 	uint32_t w = atomic_exchange_explicit(word, 0, memory_order_relaxed);
 	if (w & WAIT_SLEEP)
 		r->w->wake(r, word, idx, r->mpmc);
@@ -127,7 +119,7 @@ static int sleep_phase(ipck_chan *ch, bool (*ready)(ipck_chan *, bool),
 	for (;;) {
 		if (atomic_load_explicit(word, memory_order_relaxed) != val) {
 			atomic_store_explicit(word, val, memory_order_relaxed);
-			/* The flag before the re-check: pairs with ipck__ring_kick. */
+			/* The flag before the re-check: pairs with ring_kick. */
 			ipck__ring_heavy_barrier(r);
 		}
 		if (ready(ch, true))
