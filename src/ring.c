@@ -111,6 +111,10 @@ int ipck__ring_attach(ipck_chan *ch, int me)
 	r->tx = base + (r->mpmc ? 0 : (uint64_t)me * cap);
 	r->rx = base + (r->mpmc ? 0 : (uint64_t)!me * cap);
 	r->prod = r->cons_seen = r->cons = 0;
+	static _Atomic uint32_t never;   /* MPMC: nobody's closing counts */
+	r->peer_closed = r->mpmc ? &never : &h->side[!me].closed;
+	r->tx_rd = r->mpmc ? 0 : 2u * (unsigned)me;     /* wait words: see tx_dir */
+	r->rx_wr = r->mpmc ? 1 : 2u * (unsigned)!me + 1;
 	ch->max_msg = cap - REC_HDR;
 	unsigned sp = (ch->url.set & OPT_SPIN_US) ? ch->url.spin_us : 50;
 	r->spin_ns = (int64_t)sp * 1000;
@@ -143,7 +147,7 @@ static inline bool peer_closed(const struct ring *r)
 {
 	/* Acquire: pairs with the release in ipck__ring_bye, so the records
 	 * the peer committed before closing are visible after this. */
-	return !r->mpmc && atomic_load_explicit(&r->h->side[!r->me].closed, memory_order_acquire);
+	return atomic_load_explicit(r->peer_closed, memory_order_acquire);
 }
 
 /* ---- writer ----------------------------------------------------------------- */
@@ -172,7 +176,7 @@ static int tx_room(ipck_chan *ch, uint64_t need)
  * the reader's own current record, a full ring): stale bytes of an earlier
  * lap there can then never pass for a record.
  */
-static void tx_publish(struct ring *r, uint64_t size, uint32_t len)
+static inline __attribute__((always_inline)) void tx_publish(struct ring *r, uint64_t size, uint32_t len)
 {
 	uint64_t p = r->prod, next = p + size;
 	if (next - r->cons_seen < r->cap)
@@ -182,7 +186,7 @@ static void tx_publish(struct ring *r, uint64_t size, uint32_t len)
 	r->prod = next;
 	/* Release: every record before the published position (slow paths). */
 	atomic_store_explicit(&r->txd->prod, next, memory_order_release);
-	ring_kick(r, &r->txd->rd_wait, 2 * tx_dir(r));
+	ring_kick(r, &r->txd->rd_wait, r->tx_rd);
 }
 
 static bool tx_ready(ipck_chan *ch, bool thorough)
@@ -270,7 +274,7 @@ static int rx_look(ipck_chan *ch, uint32_t *len, bool thorough)
 			r->cons = c + (r->cap - off);
 			/* Release: we are done with the bytes before cons. */
 			atomic_store_explicit(&r->rxd->cons, r->cons, memory_order_release);
-			ring_kick(r, &r->rxd->wr_wait, 2 * rx_dir(r) + 1);
+			ring_kick(r, &r->rxd->wr_wait, r->rx_wr);
 			continue;
 		}
 		if (l > r->cap - REC_HDR || off + rec_size(l) > r->cap)
@@ -567,7 +571,7 @@ int ipck__ring_release(ipck_chan *ch)
 	atomic_store_explicit(&r->rxd->cons, r->cons, memory_order_release);
 	if (r->mpmc)
 		r->w->unlock(r, LOCK_CONS);
-	ring_kick(r, &r->rxd->wr_wait, 2 * rx_dir(r) + 1);
+	ring_kick(r, &r->rxd->wr_wait, r->rx_wr);
 	if (r->polling)
 		ipck__ring_poll_arm(ch);
 	return (int)len;
@@ -600,7 +604,7 @@ ssize_t ipck__ring_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
 		r->cons += rec_size((uint64_t)l);
 		/* Release: our reads of the record before the writer may reuse it. */
 		atomic_store_explicit(&r->rxd->cons, r->cons, memory_order_release);
-		ring_kick(r, &r->rxd->wr_wait, 2 * rx_dir(r) + 1);
+		ring_kick(r, &r->rxd->wr_wait, r->rx_wr);
 		return l;
 	}
 	const void *p;
@@ -684,8 +688,8 @@ bool ipck__ring_bye(ipck_chan *ch)
 		return false;   /* a pair end this process never used is not ours */
 	/* Release: what we published before the flag (pairs with peer_closed). */
 	atomic_store_explicit(&r->h->side[r->me].closed, 1, memory_order_release);
-	ring_kick(r, &r->txd->rd_wait, 2 * tx_dir(r));
-	ring_kick(r, &r->rxd->wr_wait, 2 * rx_dir(r) + 1);
+	ring_kick(r, &r->txd->rd_wait, r->tx_rd);
+	ring_kick(r, &r->rxd->wr_wait, r->rx_wr);
 	uint32_t n = atomic_fetch_add_explicit(&r->h->closers, 1, memory_order_acq_rel);
 	return n >= 1 || ipck__ring_peer_gone(ch);
 }

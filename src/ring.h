@@ -128,6 +128,8 @@ struct ring {
 	int me;                     /* 0 listener / pair a, 1 client / pair b */
 	bool mpmc, claimed, polling, light;
 	bool fast;                  /* claimed SPSC side: the inline paths apply */
+	_Atomic uint32_t *peer_closed;  /* the peer's closed flag (a zero for MPMC) */
+	unsigned tx_rd, rx_wr;      /* wait words to kick: tx's reader, rx's writer */
 	/* writer */
 	struct ring_dir *txd;
 	unsigned char *tx;
