@@ -16,8 +16,8 @@
  *
  * Every figure is the median of several samples.  Run it under
  * `flock /work/wt/bench.lock` (make ring-bench does).
- *   ring_bench [-q] [-o] [rtt|oneway|bw|idle...]
- *     -q fewer samples, -o one pass only (pinned); default: every group
+ *   ring_bench [-q] [-p|-u] [rtt|oneway|bw|idle...]
+ *     -q fewer samples, -p pinned only, -u unpinned only; default: every group
  */
 #include "ipckit.h"
 #include <errno.h>
@@ -470,12 +470,12 @@ static void pass(int p, const char *ring)
 int main(int argc, char **argv)
 {
 	char ring[128], sel[256] = "";
-	bool once = false;
+	int only = -1;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-q"))
 			samples = 5;
-		else if (!strcmp(argv[i], "-o"))
-			once = true;
+		else if (!strcmp(argv[i], "-p") || !strcmp(argv[i], "-u"))
+			only = argv[i][1] == 'u';
 		else
 			snprintf(sel + strlen(sel), sizeof(sel) - strlen(sel), "%s ", argv[i]);
 	}
@@ -486,8 +486,9 @@ int main(int argc, char **argv)
 		die("mmap", -errno);
 	memset(big, 7, 8 << 20);
 	snprintf(ring, sizeof(ring), "pshm:/ipck-bench-%d", (int)getpid());
-	pass(0, ring);
-	if (!once)
+	if (only != 1)
+		pass(0, ring);
+	if (only != 0)
 		pass(1, ring);
 	printf("%-44s %10s %10s %6s  %s\n", "measure (median)", "pinned", "unpinned", "unit", "target");
 	for (int i = 0; i < nrows; i++)

@@ -24,23 +24,7 @@
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
-static inline uint64_t rec_size(uint64_t len)
-{
-	return REC_HDR + ((len + 7) & ~(uint64_t)7);
-}
-
-/* The header word of a record of len bytes at pos. */
-static inline uint64_t rec_word(uint64_t pos, uint32_t len)
-{
-	return (uint64_t)((uint32_t)pos + 1) << 32 | len;
-}
-
-static inline _Atomic uint64_t *rec_at(unsigned char *ring, uint64_t off)
-{
-	return (_Atomic uint64_t *)(void *)(ring + off);
-}
-
-static int ring_fail(ipck_chan *ch, int e)
+int ipck__ring_fail(ipck_chan *ch, int e)
 {
 	if (!ch->err)
 		ch->err = e;
@@ -165,28 +149,9 @@ static int tx_room(ipck_chan *ch, uint64_t need)
 	 * we overwrite them (pairs with the release in rx_publish). */
 	uint64_t c = atomic_load_explicit(&r->txd->cons, memory_order_acquire);
 	if (c - r->cons_seen > r->prod - r->cons_seen || (c & 7))
-		return ring_fail(ch, -EPROTO);   /* went back, or past what we wrote */
+		return ipck__ring_fail(ch, -EPROTO);   /* went back, or past what we wrote */
 	r->cons_seen = c;
 	return r->prod + need - c <= r->cap;
-}
-
-/*
- * Make the record of len at r->prod visible, then wake a sleeping reader.
- * The header the reader will look at next is cleared first (unless it is
- * the reader's own current record, a full ring): stale bytes of an earlier
- * lap there can then never pass for a record.
- */
-static inline __attribute__((always_inline)) void tx_publish(struct ring *r, uint64_t size, uint32_t len)
-{
-	uint64_t p = r->prod, next = p + size;
-	if (next - r->cons_seen < r->cap)
-		atomic_store_explicit(rec_at(r->tx, next & r->mask), 0, memory_order_relaxed);
-	/* Release: the payload and the cleared next header before this header. */
-	atomic_store_explicit(rec_at(r->tx, p & r->mask), rec_word(p, len), memory_order_release);
-	r->prod = next;
-	/* Release: every record before the published position (slow paths). */
-	atomic_store_explicit(&r->txd->prod, next, memory_order_release);
-	ring_kick(r, &r->txd->rd_wait, r->tx_rd);
 }
 
 static bool tx_ready(ipck_chan *ch, bool thorough)
@@ -227,7 +192,7 @@ static int spsc_reserve(ipck_chan *ch, size_t len, void **ptr, int timeout_ms)
 		int e = tx_wait(ch, r->cap - off, timeout_ms);
 		if (e)
 			return e;
-		tx_publish(r, r->cap - off, REC_PAD);
+		ring_publish(r, r->cap - off, REC_PAD);
 		off = 0;
 	}
 	int e = tx_wait(ch, need, timeout_ms);
@@ -247,7 +212,7 @@ static int spsc_reserve(ipck_chan *ch, size_t len, void **ptr, int timeout_ms)
  * for its bytes.  thorough: also read the writer's position, which must
  * agree: "not yet" while it says there are records is a broken ring.
  */
-static int rx_look(ipck_chan *ch, uint32_t *len, bool thorough)
+int ipck__ring_look(ipck_chan *ch, uint32_t *len, bool thorough)
 {
 	struct ring *r = ipck__priv(ch);
 	for (;;) {
@@ -265,11 +230,11 @@ static int rx_look(ipck_chan *ch, uint32_t *len, bool thorough)
 				return 0;
 			w = atomic_load_explicit(rec_at(r->rx, off), memory_order_acquire);
 			if (p - c > r->cap || (uint32_t)(w >> 32) != (uint32_t)c + 1)
-				return ring_fail(ch, -EPROTO);
+				return ipck__ring_fail(ch, -EPROTO);
 		}
 		uint32_t l = (uint32_t)w;
 		if (l == REC_PAD && off == 0)
-			return ring_fail(ch, -EPROTO);   /* a writer never pads a whole lap */
+			return ipck__ring_fail(ch, -EPROTO);   /* a writer never pads a whole lap */
 		if (l == REC_PAD) {
 			r->cons = c + (r->cap - off);
 			/* Release: we are done with the bytes before cons. */
@@ -278,17 +243,33 @@ static int rx_look(ipck_chan *ch, uint32_t *len, bool thorough)
 			continue;
 		}
 		if (l > r->cap - REC_HDR || off + rec_size(l) > r->cap)
-			return ring_fail(ch, -EPROTO);
+			return ipck__ring_fail(ch, -EPROTO);
 		*len = l;
 		return 1;
 	}
+}
+
+/*
+ * While waiting on the header word, also touch the line after it: a small
+ * record spans both, and the second then travels with the first instead of
+ * after it.
+ */
+static inline void rx_prefetch(const struct ring *r)
+{
+#ifndef RING_NO_PREFETCH
+	__builtin_prefetch(r->rx + ((((r->cons & r->mask) | 63) + 1) & r->mask), 0, 3);
+#else
+	(void)r;
+#endif
 }
 
 static bool rx_ready(ipck_chan *ch, bool thorough)
 {
 	uint32_t len;
 	struct ring *r = ipck__priv(ch);
-	return rx_look(ch, &len, thorough) != 0 || (thorough && peer_closed(r));
+	if (!thorough)
+		rx_prefetch(r);
+	return ipck__ring_look(ch, &len, thorough) != 0 || (thorough && peer_closed(r));
 }
 
 /*
@@ -299,7 +280,7 @@ static bool rx_ready(ipck_chan *ch, bool thorough)
 static int rx_await(ipck_chan *ch, uint32_t *len, int timeout_ms)
 {
 	struct ring *r = ipck__priv(ch);
-	int e = rx_look(ch, len, true);
+	int e = ipck__ring_look(ch, len, true);
 	if (e)
 		return e;
 	bool gone = ch->eof || peer_closed(r);
@@ -312,11 +293,11 @@ static int rx_await(ipck_chan *ch, uint32_t *len, int timeout_ms)
 			return ch->err;
 		if (e && e != -EPIPE)
 			return e;
-		if (!e && (e = rx_look(ch, len, true)))
+		if (!e && (e = ipck__ring_look(ch, len, true)))
 			return e;
 	}
 	/* Gone: what it committed before is visible now; deliver that first. */
-	e = rx_look(ch, len, true);
+	e = ipck__ring_look(ch, len, true);
 	if (e)
 		return e;
 	ch->eof = true;
@@ -327,12 +308,13 @@ static int spsc_peek(ipck_chan *ch, const void **ptr, size_t *len, int timeout_m
 {
 	struct ring *r = ipck__priv(ch);
 	uint32_t l;
-	int e = rx_look(ch, &l, false);
+	int e = ipck__ring_look(ch, &l, false);
 	/* A short spin on the header first: the writer is often a record away,
 	 * and the slow path reads its position and the clock. */
 	for (int i = 0; unlikely(e == 0) && timeout_ms && r->spin_ns && i < 64; i++) {
+		rx_prefetch(r);
 		cpu_relax();
-		e = rx_look(ch, &l, false);
+		e = ipck__ring_look(ch, &l, false);
 	}
 	if (unlikely(e == 0))
 		e = rx_await(ch, &l, timeout_ms);
@@ -343,130 +325,6 @@ static int spsc_peek(ipck_chan *ch, const void **ptr, size_t *len, int timeout_m
 	*ptr = r->rx + (r->cons & r->mask) + REC_HDR;
 	*len = l;
 	return 0;
-}
-
-/* ---- MPMC ------------------------------------------------------------------- */
-
-/*
- * Load both positions and check them: 0, or -EPROTO.  cons first: both only
- * grow and cons <= prod at every instant, so prod loaded after it is never
- * behind it.  prod - cons <= cap holds only under a lock (one of them then
- * stands still); an unlocked look that sees more returns -EAGAIN: look
- * again under the lock.
- */
-static int mpmc_positions(ipck_chan *ch, uint64_t *p, uint64_t *c, bool locked)
-{
-	struct ring *r = ipck__priv(ch);
-	/* Acquire both: the releases before cons, the records before prod. */
-	*c = atomic_load_explicit(&r->txd->cons, memory_order_acquire);
-	*p = atomic_load_explicit(&r->txd->prod, memory_order_acquire);
-	if ((*p | *c) & 7 || (locked && *p - *c > r->cap))
-		return ring_fail(ch, -EPROTO);
-	return *p - *c > r->cap ? -EAGAIN : 0;
-}
-
-/* Ready checks of waiting MPMC sides, without a lock: true means "look". */
-static bool mpmc_room(ipck_chan *ch, bool thorough)
-{
-	struct ring *r = ipck__priv(ch);
-	uint64_t p, c;
-	(void)thorough;
-	if (mpmc_positions(ch, &p, &c, false))
-		return true;
-	uint64_t off = p & r->mask, need = r->resv;
-	if (r->cap - off < need)
-		need += r->cap - off;
-	return p + need - c <= r->cap;
-}
-
-static bool mpmc_data(ipck_chan *ch, bool thorough)
-{
-	uint64_t p, c;
-	(void)thorough;
-	return mpmc_positions(ch, &p, &c, false) || p != c;
-}
-
-static int mpmc_reserve(ipck_chan *ch, size_t len, void **ptr, int timeout_ms)
-{
-	struct ring *r = ipck__priv(ch);
-	uint64_t need = rec_size(len), p, c;
-	deadline_t dl = ipck__deadline(timeout_ms);
-
-	for (;;) {
-		int e = r->w->lock(r, LOCK_PROD, dl);
-		if (e)
-			return e;
-		if ((e = mpmc_positions(ch, &p, &c, true))) {
-			r->w->unlock(r, LOCK_PROD);
-			return e;
-		}
-		r->prod = p;
-		r->cons_seen = c;
-		uint64_t off = p & r->mask;
-		if (r->cap - off < need && p + (r->cap - off) - c <= r->cap) {
-			tx_publish(r, r->cap - off, REC_PAD);
-			off = 0;
-		}
-		if (off + need <= r->cap && r->prod + need - c <= r->cap) {
-			r->resv = (uint32_t)need;
-			r->resv_len = (uint32_t)len;
-			*ptr = r->tx + off + REC_HDR;
-			return 0;   /* the lock is held until commit */
-		}
-		r->w->unlock(r, LOCK_PROD);
-		r->resv = (uint32_t)need;
-		e = ipck__ring_wait(ch, mpmc_room, &r->txd->wr_wait, 1, ipck__ms_left(dl));
-		r->resv = 0;
-		if (e)
-			return e;
-		if (ch->err)
-			return ch->err;
-	}
-}
-
-/* With the consumer lock held: the next record, skipping PADs. 1, 0, -EPROTO. */
-static int mpmc_next(ipck_chan *ch, uint32_t *len)
-{
-	struct ring *r = ipck__priv(ch);
-	uint64_t p, c;
-	int e = mpmc_positions(ch, &p, &c, true);
-	if (e)
-		return e;
-	r->cons = c;
-	if (p == c)
-		return 0;
-	return rx_look(ch, len, true);
-}
-
-static int mpmc_peek(ipck_chan *ch, const void **ptr, size_t *len, int timeout_ms)
-{
-	struct ring *r = ipck__priv(ch);
-	deadline_t dl = ipck__deadline(timeout_ms);
-	uint32_t l;
-
-	for (;;) {
-		int e = r->w->lock(r, LOCK_CONS, dl);
-		if (e)
-			return e;
-		e = mpmc_next(ch, &l);
-		if (e > 0) {
-			r->peek = (uint32_t)rec_size(l);
-			r->peek_len = l;
-			*ptr = r->rx + (r->cons & r->mask) + REC_HDR;
-			*len = l;
-			return 0;   /* the lock is held until release */
-		}
-		r->w->unlock(r, LOCK_CONS);
-		if (e < 0)
-			return e;
-		if (timeout_ms == 0)
-			return -ETIMEDOUT;
-		e = ipck__ring_wait(ch, mpmc_data, &r->rxd->rd_wait, 0, ipck__ms_left(dl));
-		if (ch->err)
-			return ch->err;
-		if (e)
-			return e;
-	}
 }
 
 /* ---- the slots ---------------------------------------------------------------- */
@@ -519,7 +377,7 @@ int ipck__ring_reserve(ipck_chan *ch, size_t len, void **ptr, int timeout_ms)
 	if (r->resv)
 		return -EBUSY;
 	ring_use(ch);
-	return r->mpmc ? mpmc_reserve(ch, len, ptr, timeout_ms) : spsc_reserve(ch, len, ptr, timeout_ms);
+	return r->mpmc ? ipck__mpmc_reserve(ch, len, ptr, timeout_ms) : spsc_reserve(ch, len, ptr, timeout_ms);
 }
 
 int ipck__ring_commit(ipck_chan *ch)
@@ -528,7 +386,7 @@ int ipck__ring_commit(ipck_chan *ch)
 	uint32_t size = r->resv, len = r->resv_len;
 	if (!size)
 		return -EINVAL;
-	tx_publish(r, size, len);
+	ring_publish(r, size, len);
 	r->resv = 0;
 	if (r->mpmc)
 		r->w->unlock(r, LOCK_PROD);
@@ -553,7 +411,7 @@ int ipck__ring_peek(ipck_chan *ch, const void **ptr, size_t *len, int timeout_ms
 		return 0;
 	}
 	ring_use(ch);
-	e = r->mpmc ? mpmc_peek(ch, ptr, len, timeout_ms) : spsc_peek(ch, ptr, len, timeout_ms);
+	e = r->mpmc ? ipck__mpmc_peek(ch, ptr, len, timeout_ms) : spsc_peek(ch, ptr, len, timeout_ms);
 	if (r->polling)
 		ipck__ring_poll_arm(ch);
 	return e;
@@ -584,7 +442,7 @@ ssize_t ipck__ring_send(ipck_chan *ch, const void *msg, size_t len, int timeout_
 	void *p = tx_fast(ch, need);
 	if (likely(p)) {
 		memcpy(p, msg, len);
-		tx_publish(r, need, (uint32_t)len);
+		ring_publish(r, need, (uint32_t)len);
 		return (ssize_t)len;
 	}
 	int e = ipck__ring_reserve(ch, len, &p, timeout_ms);
@@ -644,13 +502,13 @@ void ipck__ring_poll_arm(ipck_chan *ch)
 	struct ring *r = ipck__priv(ch);
 	_Atomic uint32_t *w = &r->rxd->rd_wait;
 	uint32_t len;
-	bool ready = r->peek || ch->err || ch->eof || peer_closed(r) || rx_look(ch, &len, false);
+	bool ready = r->peek || ch->err || ch->eof || peer_closed(r) || ipck__ring_look(ch, &len, false);
 	if (!ready && !(atomic_load_explicit(w, memory_order_relaxed) & WAIT_POLL)) {
 		drain_bell(r->sock);
 		atomic_store_explicit(w, WAIT_POLL, memory_order_relaxed);
 		/* The flag before the look below: pairs with ring_kick. */
 		ipck__ring_heavy_barrier(r);
-		ready = peer_closed(r) || rx_look(ch, &len, false);
+		ready = peer_closed(r) || ipck__ring_look(ch, &len, false);
 	}
 	ipck__poll_mark(ch, ready);
 }

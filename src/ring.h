@@ -154,6 +154,26 @@ struct ring {
 	uint64_t nonce;
 };
 
+/* Records: rec_size bytes for len, the header word, the word at an offset. */
+static inline uint64_t rec_size(uint64_t len)
+{
+	return REC_HDR + ((len + 7) & ~(uint64_t)7);
+}
+
+/* The header word of a record of len bytes at pos. */
+static inline uint64_t rec_word(uint64_t pos, uint32_t len)
+{
+	return (uint64_t)((uint32_t)pos + 1) << 32 | len;
+}
+
+static inline _Atomic uint64_t *rec_at(unsigned char *ring, uint64_t off)
+{
+	return (_Atomic uint64_t *)(void *)(ring + off);
+}
+
+/* Fail the channel for good with e (-EPROTO); returns the sticky error. */
+int ipck__ring_fail(ipck_chan *ch, int e);
+
 /* Segment size for capacity cap (2 rings, or 1 for MPMC). */
 size_t ipck__ring_size(uint64_t cap, bool mpmc);
 int ipck__ring_cap(const struct ipck_url *u, uint64_t *cap);
@@ -164,6 +184,12 @@ int ipck__ring_check(const struct ring_hdr *h, size_t map_size, uint32_t flags);
 /* Bind ch to the mapped segment r->seg as side me. */
 int ipck__ring_attach(ipck_chan *ch, int me);
 int ipck__ring_claim(ipck_chan *ch);
+
+/* The record at the reader's position: 1 (*len), 0 not yet, -EPROTO. */
+int ipck__ring_look(ipck_chan *ch, uint32_t *len, bool thorough);
+/* MPMC reserve and peek (ringmpmc.c): the lock is held on success. */
+int ipck__mpmc_reserve(ipck_chan *ch, size_t len, void **ptr, int timeout_ms);
+int ipck__mpmc_peek(ipck_chan *ch, const void **ptr, size_t *len, int timeout_ms);
 
 /* The slots every ring scheme shares (ring.c). */
 ssize_t ipck__ring_send(ipck_chan *ch, const void *msg, size_t len, int timeout_ms);
@@ -207,6 +233,25 @@ static inline void ring_kick(struct ring *r, _Atomic uint32_t *word, unsigned id
 		atomic_thread_fence(memory_order_seq_cst);
 	if (__builtin_expect(atomic_load_explicit(word, memory_order_relaxed) != 0, 0))
 		ipck__ring_wake(r, word, idx);
+}
+
+/*
+ * Make the record of size bytes (len) at r->prod visible, then wake a
+ * sleeping reader.  The header the reader will look at next is cleared
+ * first (unless it is the reader's own current record: a full ring), so
+ * stale bytes of an earlier lap there can never pass for a record.
+ */
+static inline __attribute__((always_inline)) void ring_publish(struct ring *r, uint64_t size, uint32_t len)
+{
+	uint64_t p = r->prod, next = p + size;
+	if (next - r->cons_seen < r->cap)
+		atomic_store_explicit(rec_at(r->tx, next & r->mask), 0, memory_order_relaxed);
+	/* Release: the payload and the cleared next header before this header. */
+	atomic_store_explicit(rec_at(r->tx, p & r->mask), rec_word(p, len), memory_order_release);
+	r->prod = next;
+	/* Release: every record before the published position (slow paths). */
+	atomic_store_explicit(&r->txd->prod, next, memory_order_release);
+	ring_kick(r, &r->txd->rd_wait, r->tx_rd);
 }
 /*
  * Spin, then sleep on *word (wait word idx), until ready(ch, thorough) is
