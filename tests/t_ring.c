@@ -5,6 +5,7 @@
  *   wrap-around under load: 200000 messages of varied sizes through a small
  *     ring, each checked, and a checksum of the whole stream;
  *   the zero-copy API (reserve/commit, peek/release) and its misuse;
+ *   an event loop on ipck_pollfd: bursts and pauses, no wake-up lost;
  *   MPMC: 4 producers and 4 consumers, every message counted exactly once;
  *   MPMC: a producer killed between reserve and commit, a consumer killed
  *     between peek and release, do not block the others;
@@ -14,6 +15,7 @@
  */
 #include "check.h"
 #include "ipckit.h"
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -241,6 +243,50 @@ static void test_zerocopy(const char *scheme)
 	ipck_close(b);
 }
 
+/* ---- an event loop on the doorbell ---------------------------------------------- */
+
+#define POLL_MSGS 3000
+
+static int burst_client(void *arg)
+{
+	(void)arg;
+	ipck_chan *c;
+	REQUIRE(ipck_open(&c, url, 0) == 0);
+	for (uint32_t i = 0; i < POLL_MSGS; i++) {
+		CHECK_EQ(ipck_send(c, &i, sizeof(i), 5000), sizeof(i));
+		if (i % 100 == 99)
+			usleep(2000);   /* the server drains the ring and arms the bell */
+	}
+	CHECK_OK(ipck_close(c));
+	return check_failures ? 1 : 0;
+}
+
+static void test_poll(const char *scheme)
+{
+	ipck_chan *l, *s;
+	pid_t pid;
+	uint32_t v, next = 0;
+	url = ring_url(scheme, "capacity=4096&spin_us=0");
+	if ((s = serve_one(&l, burst_client, &pid))) {
+		struct pollfd p = {.fd = ipck_pollfd(s), .events = POLLIN};
+		CHECK(p.fd >= 0);
+		ssize_t n = 0;
+		while (n != -EPIPE) {
+			int r = poll(&p, 1, 5000);
+			CHECK_EQ(r, 1);   /* a message, or the end, woke us */
+			if (r != 1)
+				break;
+			while ((n = ipck_recv(s, &v, sizeof(v), 0)) == sizeof(v))
+				CHECK_EQ(v, next++);
+			CHECK(n == -ETIMEDOUT || n == -EPIPE);
+		}
+		CHECK_EQ(next, POLL_MSGS);
+		CHECK_OK(ipck_close(s));
+	}
+	CHECK_EQ(reap(pid), 0);
+	CHECK_OK(ipck_close(l));
+}
+
 /* ---- MPMC ------------------------------------------------------------------------- */
 
 #define PRODUCERS 4
@@ -436,6 +482,7 @@ static void run(const char *scheme)
 	test_echo(scheme);
 	test_load(scheme);
 	test_zerocopy(scheme);
+	test_poll(scheme);
 	test_mpmc(scheme);
 	test_mpmc_killed(scheme);
 	fprintf(stderr, "%s %s (%lld ms)\n", check_failures == before ? "ok  " : "FAIL", scheme,
