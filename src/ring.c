@@ -154,10 +154,18 @@ static int tx_room(ipck_chan *ch, uint64_t need)
 	return r->prod + need - c <= r->cap;
 }
 
+/*
+ * A full ring: is there room now?  While spinning, look at the reader's
+ * position only now and then: each look takes its cache line away from the
+ * reader, whose next store of cons must then fetch it back.  Spaced out,
+ * the reader publishes many positions in a row and we find room for many
+ * records at each look.
+ */
 static bool tx_ready(ipck_chan *ch, bool thorough)
 {
 	struct ring *r = ipck__priv(ch);
-	(void)thorough;
+	for (int i = 0; !thorough && i < 16; i++)
+		cpu_relax();
 	return tx_room(ch, r->resv) != 0 || peer_closed(r);
 }
 
