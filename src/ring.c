@@ -79,11 +79,14 @@ int ipck__ring_attach(ipck_chan *ch, int me)
 {
 	struct ring *r = ipck__priv(ch);
 	struct ring_hdr *h = r->seg.p;
-	uint32_t fl = h->flags;   /* read once: the check below uses this copy */
+	uint32_t fl = h->flags;   /* read once each: these copies are what we use */
 	uint64_t cap = h->cap;
 
-	if (fl & ~RING_MPMC || ipck__ring_check(h, r->seg.size, fl) || h->cap != cap)
+	if (fl & ~RING_MPMC || ipck__ring_check(h, r->seg.size, fl))
 		return -EPROTO;
+	if (cap < RING_CAP_MIN || cap > RING_CAP_MAX || (cap & (cap - 1)) ||
+	    ipck__ring_size(cap, fl & RING_MPMC) > r->seg.size)
+		return -EPROTO;   /* the peer changed it under the check */
 	unsigned char *base = (unsigned char *)h + RING_HDR_SIZE;
 	r->h = h;
 	r->cap = cap;
@@ -146,7 +149,7 @@ static int tx_room(ipck_chan *ch, uint64_t need)
 	if (likely(r->prod + need - r->cons_seen <= r->cap))
 		return 1;
 	/* Acquire: the reader's loads of the bytes before c are done before
-	 * we overwrite them (pairs with the release in rx_publish). */
+	 * we overwrite them (pairs with the reader's release of cons). */
 	uint64_t c = atomic_load_explicit(&r->txd->cons, memory_order_acquire);
 	if (c - r->cons_seen > r->prod - r->cons_seen || (c & 7))
 		return ipck__ring_fail(ch, -EPROTO);   /* went back, or past what we wrote */
@@ -230,7 +233,7 @@ int ipck__ring_look(ipck_chan *ch, uint32_t *len, bool thorough)
 		if ((uint32_t)(w >> 32) != (uint32_t)c + 1) {
 			if (!thorough)
 				return 0;
-			/* Acquire: pairs with the release of prod in tx_publish.  prod
+			/* Acquire: pairs with the release of prod in ring_publish.  prod
 			 * may lag behind us by the one record whose header is stored
 			 * and whose prod is not yet: that too is "not yet". */
 			uint64_t p = atomic_load_explicit(&r->rxd->prod, memory_order_acquire);
