@@ -109,7 +109,8 @@ static inline void cpu_relax(void)
  * the reader of dir, 2 * dir + 1 for its writer.
  */
 struct ring_waitops {
-	/* Sleep while *word == val, at most ns; 0 woken (maybe spuriously). */
+	/* Sleep while *word == val, at most ns; 0 woken (maybe spuriously),
+	 * -ETIMEDOUT, or -EPIPE when the means to sleep is gone (svshm). */
 	int (*sleep)(struct ring *r, _Atomic uint32_t *word, uint32_t val, unsigned idx, int64_t ns);
 	void (*wake)(struct ring *r, _Atomic uint32_t *word, unsigned idx, bool all);
 	/* MPMC locks that a dead holder cannot keep. */

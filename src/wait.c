@@ -135,9 +135,14 @@ static int sleep_phase(ipck_chan *ch, bool (*ready)(ipck_chan *, bool),
 			disarm(r, word);
 			return -ETIMEDOUT;
 		}
-		timed_out = r->w->sleep(r, word, val, idx, left) == -ETIMEDOUT;
+		int e = r->w->sleep(r, word, val, idx, left);
 		if (ready(ch, true))
 			break;
+		if (e == -EPIPE) {   /* svshm: the semaphore set was removed */
+			disarm(r, word);
+			return -EPIPE;
+		}
+		timed_out = e == -ETIMEDOUT;
 	}
 	disarm(r, word);
 	return 0;
@@ -277,6 +282,8 @@ static int sem_timed(int semid, unsigned short n, short op, short fl, int64_t ns
 	struct timespec ts = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
 	if (semtimedop(semid, &b, 1, ns < 0 ? NULL : &ts) == 0)
 		return 0;
+	if (errno == EIDRM || errno == EINVAL)
+		return -EPIPE;   /* the set is gone: so is whoever owned the ring */
 	return errno == EAGAIN ? -ETIMEDOUT : -errno;
 }
 
@@ -285,7 +292,7 @@ static int sv_sleep(struct ring *r, _Atomic uint32_t *word, uint32_t val, unsign
 	(void)word;
 	(void)val;
 	int e = sem_timed(r->semid, (unsigned short)idx, -1, 0, ns);
-	return e == -ETIMEDOUT ? e : 0;
+	return e == -ETIMEDOUT || e == -EPIPE ? e : 0;
 }
 
 static void sv_wake(struct ring *r, _Atomic uint32_t *word, unsigned idx, bool all)
