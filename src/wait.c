@@ -25,6 +25,7 @@
 #include <linux/futex.h>
 #include <linux/membarrier.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/sem.h>
 #include <sys/socket.h>
@@ -91,6 +92,11 @@ bool ipck__ring_peer_gone(ipck_chan *ch)
 	return n > 0 && ((p[0].revents & (POLLHUP | POLLERR)) || p[1].revents);
 }
 
+/*
+ * Spin until ready or end.  Now and then yield the CPU: when there are more
+ * runnable processes than CPUs the peer may be waiting for this very CPU,
+ * and spinning would only burn the time it needs.
+ */
 static bool spin(ipck_chan *ch, bool (*ready)(ipck_chan *, bool), int64_t end)
 {
 	for (unsigned i = 1;; i++) {
@@ -99,6 +105,8 @@ static bool spin(ipck_chan *ch, bool (*ready)(ipck_chan *, bool), int64_t end)
 		cpu_relax();
 		if (!(i & 31) && ipck__now_ns() >= end)
 			return false;
+		if (!(i & 1023))
+			sched_yield();
 	}
 }
 
