@@ -14,6 +14,7 @@
  *   signal:/path                           realtime signals through a signalfd
  *                                          (see ipckit-signal(7): blocks its signal)
  *   file:/path                             append-only logs in plain files (NFS too)
+ *   pshm:/name  svshm:KEY  svshm:id=N  mmap:/path   shared-memory rings (zero copy)
  *
  * Conventions, for every function:
  *  - Errors are negative errno values (-EPIPE, -ETIMEDOUT, ...); nothing is
@@ -179,6 +180,72 @@ int ipck_close(ipck_chan *ch);
  * by a crash, say).  Returns 0, -ENOENT when there was nothing, or an error.
  */
 int ipck_unlink(const char *url);
+
+/*
+ * Zero copy, on the shared-memory rings (pshm:, svshm:, mmap:); other
+ * schemes return -ENOTSUP.  ipck_send and ipck_recv are these plus a copy.
+ *
+ * ipck_reserve: room for one message of exactly len bytes at *ptr, to be
+ * written in place and sent by ipck_commit.  Returns 0, or -EMSGSIZE (len >
+ * ipck_max_msg), -ETIMEDOUT, -EPIPE, -EBUSY (a reservation is open), -EPROTO.
+ * Nothing is sent before the commit; closing the channel drops it.  On an
+ * MPMC ring (?mpmc=1) the producers' lock is held from reserve to commit.
+ * ipck_commit: send the reserved message.  0, or -EINVAL with none open.
+ *
+ * ipck_peek: the next message in place, *ptr and *len valid until
+ * ipck_release; peeking again before that gives the same message.  Returns
+ * 0 or the errors of ipck_recv (never -EMSGSIZE).  The bytes are in memory
+ * the peer can write: copy whatever you validate before using it.  On an
+ * MPMC ring the consumers' lock is held from peek to release.
+ * ipck_release: done with the peeked message; its room goes back to the
+ * writer.  0, or -EINVAL with none peeked.
+ */
+int ipck_reserve(ipck_chan *ch, size_t len, void **ptr, int timeout_ms);
+int ipck_commit(ipck_chan *ch);
+int ipck_peek(ipck_chan *ch, const void **ptr, size_t *len, int timeout_ms);
+int ipck_release(ipck_chan *ch);
+
+/*
+ * Shared memory segments, the primitive under the rings: "pshm:/name"
+ * (POSIX), "svshm:KEY" or "svshm:id=N" (System V), "mmap:/path" (a file);
+ * option mode= (default 0600) on create, peer_uid= on open.
+ * create: a new segment of size bytes, exclusively (-EADDRINUSE if it
+ * exists), zero-filled.  open: an existing one, after checking its owner
+ * (-EACCES) and learning its size.  map: its address, mapped read-write
+ * and shared on the first call.  close: unmap and free the handle; the
+ * segment stays until unlink (a System V one until its last detach too).
+ */
+typedef struct ipck_shm ipck_shm;
+int ipck_shm_create(ipck_shm **shm, const char *url, size_t size);
+int ipck_shm_open(ipck_shm **shm, const char *url);
+int ipck_shm_map(ipck_shm *shm, void **ptr);
+ssize_t ipck_shm_size(const ipck_shm *shm);
+int ipck_shm_close(ipck_shm *shm);
+int ipck_shm_unlink(const char *url);
+
+/*
+ * Semaphores: "psem:/name" (POSIX named), "svsem:KEY" or "svsem:id=N" (a
+ * System V set of nsems), or unnamed POSIX ones placed in shared memory by
+ * ipck_sem_init / ipck_sem_attach (IPCK_SEM_SIZE bytes, 8-aligned).  Options:
+ * mode= (create), peer_uid= (open), undo=1 (System V: every wait and post
+ * with SEM_UNDO, so the kernel reverts a process's operations when it dies,
+ * as a lock must).  i picks a semaphore of a System V set; 0 otherwise.
+ * wait: decrement, waiting at most timeout_ms (-ETIMEDOUT).  post:
+ * increment.  value: the current value, or a negative errno.  close frees
+ * the handle; unlink removes the named object (a set at once, waking its
+ * waiters with -EIDRM).
+ */
+typedef struct ipck_sem ipck_sem;
+#define IPCK_SEM_SIZE 32
+int ipck_sem_create(ipck_sem **sem, const char *url, unsigned nsems, unsigned value);
+int ipck_sem_open(ipck_sem **sem, const char *url);
+int ipck_sem_init(ipck_sem **sem, void *mem, unsigned value);
+int ipck_sem_attach(ipck_sem **sem, void *mem);
+int ipck_sem_wait(ipck_sem *sem, unsigned i, int timeout_ms);
+int ipck_sem_post(ipck_sem *sem, unsigned i);
+int ipck_sem_value(const ipck_sem *sem, unsigned i);
+int ipck_sem_close(ipck_sem *sem);
+int ipck_sem_unlink(const char *url);
 
 /* "Broken pipe" for -EPIPE or EPIPE; never NULL. */
 const char *ipck_strerror(int err);

@@ -141,6 +141,8 @@ static inline void *ipck__priv(const ipck_chan *ch) { return (void *)ch->priv; }
  *   pollfd: the descriptor for ipck_pollfd.
  *   close:  release everything; must not fail to free.  Returns 0 or errno.
  *   unlink: remove the named objects of the URL.
+ *   reserve/commit/peek/release: zero copy (shared-memory rings); commit
+ *           and release return the message's length.
  * A NULL slot makes the call -ENOTSUP (open, close and pollfd are mandatory).
  */
 struct ipck_scheme {
@@ -156,6 +158,10 @@ struct ipck_scheme {
 	int (*pollfd)(const ipck_chan *ch);
 	int (*close)(ipck_chan *ch);
 	int (*unlink)(const struct ipck_url *u);
+	int (*reserve)(ipck_chan *ch, size_t len, void **ptr, int timeout_ms);
+	int (*commit)(ipck_chan *ch);
+	int (*peek)(ipck_chan *ch, const void **ptr, size_t *len, int timeout_ms);
+	int (*release)(ipck_chan *ch);
 };
 
 extern const struct ipck_scheme *const ipck__schemes[];
