@@ -20,6 +20,7 @@ struct cli_cmd {
 
 /* Every subcommand, in cli/<name>.c. */
 int cmd_help(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 extern const struct cli_cmd cli_cmds[];
 extern const char *cli_prog;   /* "ipckit CMD" for messages */

@@ -12,6 +12,7 @@ const char *cli_prog = "ipckit";
 
 const struct cli_cmd cli_cmds[] = {
 	{"help", cmd_help, "list the commands, or show one command's help"},
+	{"bench", cmd_bench, "measure every mechanism side by side (table, JSON, CSV, chart)"},
 	{NULL, NULL, NULL},
 };
 
