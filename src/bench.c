@@ -125,9 +125,9 @@ static void add_refs(struct run *R)
 		    (t = add(R, raw_targets[i].name, "kernel", true)))
 			t->tp = raw_targets[i].tp;
 	if (listed(R->o->names, "bare-ring", "ref") && (t = add(R, "bare-ring", "spin", true)))
-		t->tp = &ipck__btp_ring;
+		t->tp = &ipck__btp_ring, t->spins = true;
 	if (listed(R->o->names, "cacheline", "ref") && (t = add(R, "cacheline", "spin", true)))
-		t->probe = ipck__bench_cacheline;
+		t->probe = ipck__bench_cacheline, t->spins = true;
 	if (listed(R->o->names, "memcpy", "ref") && (t = add(R, "memcpy", "none", true)))
 		t->probe = ipck__bench_memcpy;
 	for (size_t i = 0; R->o->peers && R->o->peers[i]; i++)
@@ -167,6 +167,18 @@ static int check_cpu(int cpu)
 	return CPU_ISSET(cpu, &set) ? 0 : -EINVAL;
 }
 
+/* The first two CPUs we may run on, for the spinning references. */
+static void spread_cpus(int out[2])
+{
+	cpu_set_t set;
+	out[0] = out[1] = -1;
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return;
+	for (int c = 0, k = 0; c < CPU_SETSIZE && k < 2; c++)
+		if (CPU_ISSET(c, &set))
+			out[k++] = c;
+}
+
 static int setup_job(struct run *R)
 {
 	const struct ipck_bench_opts *o = R->o;
@@ -189,6 +201,7 @@ static int setup_job(struct run *R)
 		return -EINVAL;
 	j->cpu[0] = o->cpu[0];
 	j->cpu[1] = o->cpu[1];
+	spread_cpus(j->spread);
 	return check_names(o);
 }
 

@@ -70,6 +70,7 @@ struct btarget {
 	const struct ipck_scheme *sc;   /* libipckit scheme, or NULL */
 	const struct ipck_bench_peer *peer;
 	bool sleep_only;                /* ring scheme with spin_us=0 */
+	bool spins;                     /* both sides spin: give them two CPUs */
 };
 
 /* What A is given: the target, its link, the options; rows go to out_fd. */
@@ -81,8 +82,9 @@ struct bjob {
 	unsigned long long rounds;
 	unsigned reps;
 	int64_t phase_ns;      /* time budget of one phase of one repetition */
-	bool pin;
+	bool pin;              /* the caller pinned A to cpu[0] and B to cpu[1] */
 	int cpu[2];
+	int spread[2];         /* two distinct CPUs we may use, or -1 */
 	int out_fd;            /* to E: struct bwire, one per write */
 };
 
@@ -100,7 +102,12 @@ int ipck__bench_drive(struct bjob *j);
 int ipck__bench_emit(struct bjob *j, const struct ipck_bench_row *r);
 void ipck__bench_tell_pid(struct bjob *j, pid_t b);
 void ipck__bench_row_init(const struct bjob *j, struct ipck_bench_row *r, size_t size);
-/* Pin the calling process to cpu (when j->pin); fork a child that dies with us. */
+/*
+ * Pin the calling process (side 0 = A, 1 = B) to its CPU when the caller
+ * asked, or, for a target whose two sides spin, to two distinct CPUs: two
+ * spinners on one CPU measure the scheduler, not the hardware.
+ * Fork a child that dies with us.
+ */
 void ipck__bench_pin(const struct bjob *j, int side);
 pid_t ipck__bench_fork(void);
 double ipck__bench_median(double *v, unsigned n);

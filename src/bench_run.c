@@ -93,14 +93,19 @@ pid_t ipck__bench_fork(void)
 	return p;
 }
 
+static bool spread(const struct bjob *j)
+{
+	return !j->pin && j->t->spins && j->spread[1] >= 0;
+}
+
 void ipck__bench_pin(const struct bjob *j, int side)
 {
-	if (!j->pin)
+	if (!j->pin && !spread(j))
 		return;
 	cpu_set_t set;
 	CPU_ZERO(&set);
-	CPU_SET(j->cpu[side], &set);
-	sched_setaffinity(0, sizeof(set), &set);  /* checked by E before the run */
+	CPU_SET(j->pin ? j->cpu[side] : j->spread[side], &set);
+	sched_setaffinity(0, sizeof(set), &set);  /* CPUs checked by E before the run */
 }
 
 void ipck__bench_row_init(const struct bjob *j, struct ipck_bench_row *r, size_t size)
@@ -109,7 +114,7 @@ void ipck__bench_row_init(const struct bjob *j, struct ipck_bench_row *r, size_t
 	snprintf(r->scheme, sizeof(r->scheme), "%s", j->t->name);
 	snprintf(r->wait, sizeof(r->wait), "%s", j->t->wait);
 	r->size = size;
-	r->pinned = j->pin;
+	r->pinned = j->pin || spread(j);
 	r->ref = j->t->ref;
 	r->max_msg = j->lk.max_msg;
 }
