@@ -20,6 +20,9 @@ struct cli_cmd {
 
 /* Every subcommand, in cli/<name>.c. */
 int cmd_help(int argc, char **argv);
+int cmd_send(int argc, char **argv);
+int cmd_recv(int argc, char **argv);
+int cmd_relay(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 
 extern const struct cli_cmd cli_cmds[];
@@ -35,5 +38,20 @@ bool cli_int(const char *s, long long lo, long long hi, long long *out);
 void cli_json_str(FILE *f, const char *s);
 /* true if argv[i] is -h or --help. */
 bool cli_is_help(const char *arg);
+
+/* chanio.c: shared by send, recv and relay. */
+int cli_sig_init(void);             /* SIGINT/TERM/HUP go to a signalfd */
+bool cli_interrupted(void);         /* one of them arrived */
+char *cli_url_with(const char *url, const char *opt);   /* malloc'd "url?opt" */
+const struct ipck_scheme_info *cli_scheme_of(const char *url);
+bool cli_is_byte_stream(const char *url, bool raw);
+int cli_wait_readable(int fd, int timeout_ms);
+int cli_wait_any(const int *fds, int n, int timeout_ms);   /* 1 ready, 0 timeout, -EINTR */
+/* Like the library calls, but a signal ends the wait with -EINTR. */
+int cli_accept(ipck_chan *l, ipck_chan **c, int timeout_ms);
+ssize_t cli_recv(ipck_chan *c, void *buf, size_t cap, int timeout_ms);
+ssize_t cli_send(ipck_chan *c, const void *msg, size_t len, int timeout_ms);
+/* Open url: with listen, create it and accept one peer (*l keeps the listener). */
+int cli_connect(ipck_chan **c, const char *url, bool listen, int timeout_ms, ipck_chan **l);
 
 #endif

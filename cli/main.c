@@ -12,6 +12,9 @@ const char *cli_prog = "ipckit";
 
 const struct cli_cmd cli_cmds[] = {
 	{"help", cmd_help, "list the commands, or show one command's help"},
+	{"send", cmd_send, "send messages to any IPC endpoint (socat for IPC)"},
+	{"recv", cmd_recv, "receive and print messages from any IPC endpoint"},
+	{"relay", cmd_relay, "forward messages from one IPC endpoint to another"},
 	{"bench", cmd_bench, "measure every mechanism side by side (table, JSON, CSV, chart)"},
 	{NULL, NULL, NULL},
 };
