@@ -273,6 +273,7 @@ int cmd_bench(int argc, char **argv)
 		return list_targets();
 	static const size_t def[] = {64, 1024, 65536, 1048576};
 	b.nsizes = o.o.sizes ? o.o.nsizes : 4;
+	b.pinned = o.o.pin;
 	memcpy(b.sizes, o.o.sizes ? o.o.sizes : def, b.nsizes * sizeof(size_t));
 	struct collect c = {.b = &b, .bar = isatty(2)};
 	o.o.progress = on_progress;

@@ -15,6 +15,7 @@ struct brows {
 	size_t nskip;
 	size_t sizes[16];          /* the sizes asked for */
 	size_t nsizes;
+	bool pinned;               /* --pin: every row ran on the CPUs asked for */
 };
 
 /* "Intel Xeon ... , 2 cores, Linux 6.1.0" */

@@ -89,12 +89,14 @@ static double fastest(const struct brows *b, size_t size)
 	return best;
 }
 
-static void table_row(FILE *f, const struct ipck_bench_row *r, double best)
+static void table_row(FILE *f, const struct ipck_bench_row *r, double best, bool pinned_all)
 {
 	char a[16], c[16], d[16], e[16], g[16], h[16], x[16] = "-";
 	if (best > 0 && r->rtt_p50_ns > 0)
 		snprintf(x, sizeof(x), "%.1fx", r->rtt_p50_ns / best);
-	fprintf(f, "  %-20s %-6s %9s %9s %9s %7s %8s %8s %9s%s\n", r->scheme, r->wait,
+	char w[16];
+	snprintf(w, sizeof(w), "%s%s", r->wait, r->pinned && !pinned_all ? "*" : "");
+	fprintf(f, "  %-20s %-6s %9s %9s %9s %7s %8s %8s %9s%s\n", r->scheme, w,
 		dur(r->rtt_p50_ns, a, sizeof(a)), dur(r->rtt_p99_ns, c, sizeof(c)),
 		dur(r->rtt_p999_ns, d, sizeof(d)), x, num(r->msgs_per_s, e, sizeof(e)),
 		num(r->mb_per_s, g, sizeof(g)), dur(bench_cpu(r), h, sizeof(h)),
@@ -104,8 +106,9 @@ static void table_row(FILE *f, const struct ipck_bench_row *r, double best)
 void bench_table(FILE *f, const struct brows *b)
 {
 	char m[256], s[32];
+	bool star = false;
 	bench_machine(m, sizeof(m));
-	fprintf(f, "%s%s\n", m, b->n && b->v[0].pinned ? " (pinned)" : "");
+	fprintf(f, "%s%s\n", m, b->pinned ? " (pinned)" : "");
 	for (size_t i = 0; i < b->n; i++) {
 		const struct ipck_bench_row *r = &b->v[i];
 		if (i == 0 || r->size != b->v[i - 1].size) {
@@ -113,8 +116,11 @@ void bench_table(FILE *f, const struct brows *b)
 				bench_size_str(r->size, s, sizeof(s)), "scheme", "wait",
 				"rtt p50", "p99", "p99.9", "ratio", "msgs/s", "MB/s", "cpu/msg");
 		}
-		table_row(f, r, fastest(b, r->size));
+		table_row(f, r, fastest(b, r->size), b->pinned);
+		star |= r->pinned && !b->pinned;
 	}
+	if (star)
+		fprintf(f, "\n* both sides spin: they ran on two CPUs of their own (see --pin)\n");
 }
 
 static bool same_skip(const struct ipck_bench_row *a, const struct ipck_bench_row *b)
@@ -204,7 +210,7 @@ void bench_md(FILE *f, const struct brows *b)
 {
 	char m[256], s[32], a[16], c[16], d[16], e[16], g[16];
 	bench_machine(m, sizeof(m));
-	fprintf(f, "Measured on %s%s.\n", m, b->n && b->v[0].pinned ? ", pinned" : "");
+	fprintf(f, "Measured on %s%s.\n", m, b->pinned ? ", pinned" : "");
 	for (size_t i = 0; i < b->n; i++) {
 		const struct ipck_bench_row *r = &b->v[i];
 		double best = fastest(b, r->size);
@@ -215,9 +221,11 @@ void bench_md(FILE *f, const struct brows *b)
 		char x[16] = "-";
 		if (best > 0 && r->rtt_p50_ns > 0)
 			snprintf(x, sizeof(x), "%.1fx", r->rtt_p50_ns / best);
-		fprintf(f, "| %s%s | %s | %s | %s | %s | %s | %s | %s |\n", r->scheme,
-			r->noisy ? " (noisy)" : "", r->wait, dur(r->rtt_p50_ns, a, sizeof(a)),
+		fprintf(f, "| %s%s | %s%s | %s | %s | %s | %s | %s | %s |\n", r->scheme,
+			r->noisy ? " (noisy)" : "", r->wait, r->pinned && !b->pinned ? "\\*" : "",
+			dur(r->rtt_p50_ns, a, sizeof(a)),
 			dur(r->rtt_p99_ns, c, sizeof(c)), x, num(r->msgs_per_s, d, sizeof(d)),
 			num(r->mb_per_s, e, sizeof(e)), dur(bench_cpu(r), g, sizeof(g)));
 	}
+	fprintf(f, "\n\\* both sides spin: they ran on two CPUs of their own.\n");
 }

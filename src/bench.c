@@ -111,7 +111,7 @@ static void add_schemes(struct run *R)
 		bool ring = sc->opts & OPT_SPIN_US;
 		struct btarget *t = add(R, sc->info.name, ring ? "spin" : "kernel", false);
 		if (t)
-			t->tp = &ipck__btp_chan, t->sc = sc;
+			t->tp = &ipck__btp_chan, t->sc = sc, t->spins = ring;
 		if (ring && (t = add(R, sc->info.name, "sleep", false)))
 			t->tp = &ipck__btp_chan, t->sc = sc, t->sleep_only = true;
 	}
