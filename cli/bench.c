@@ -33,6 +33,24 @@ static const char usage_text[] =
 
 static volatile sig_atomic_t stop_sig;
 
+/* The peers of this binary: other libraries, and relays of schemes we have. */
+static const struct ipck_bench_peer *const *peers(void)
+{
+	static const struct ipck_bench_peer *list[16];
+	static const struct ipck_bench_peer *const relays[] = {&cli_relay_unix, &cli_relay_pshm};
+	const struct ipck_scheme_info *s;
+	size_t n = 0;
+	if (list[0])
+		return list;
+	for (size_t i = 0; cli_bench_peers[i] && n < 8; i++)
+		list[n++] = cli_bench_peers[i];
+	for (size_t k = 0; k < 2; k++)
+		for (size_t i = 0; (s = ipck_scheme_at(i)); i++)
+			if (!strcmp(s->name, relays[k]->name + 6))   /* after "relay-" */
+				list[n++] = relays[k];
+	return list;
+}
+
 static void on_signal(int sig)
 {
 	stop_sig = sig;
@@ -112,8 +130,8 @@ static int check_list(const char *list)
 			ok |= !strcmp(t, w);
 		for (size_t i = 0; i < 5; i++)
 			ok |= !strcmp(groups[i], w);
-		for (size_t i = 0; cli_bench_peers[i]; i++)
-			ok |= !strcmp(cli_bench_peers[i]->name, w);
+		for (size_t i = 0; peers()[i]; i++)
+			ok |= !strcmp(peers()[i]->name, w);
 		if (!ok)
 			return cli_usage("--schemes: no target '%s' (see --list)", w);
 	}
@@ -251,14 +269,14 @@ static int list_targets(void)
 	const char *t;
 	for (size_t i = 0; (t = ipck_bench_target_at(i)); i++)
 		printf("%s\n", t);
-	for (size_t i = 0; cli_bench_peers[i]; i++)
-		printf("%s\n", cli_bench_peers[i]->name);
+	for (size_t i = 0; peers()[i]; i++)
+		printf("%s\n", peers()[i]->name);
 	return 0;
 }
 
 int cmd_bench(int argc, char **argv)
 {
-	struct bopts o = {.o.peers = cli_bench_peers};
+	struct bopts o = {.o.peers = peers()};
 	struct brows b = {0};
 	for (int i = 1; i < argc; i++) {
 		if (cli_is_help(argv[i])) {

@@ -34,5 +34,7 @@ void bench_svg(FILE *f, const struct brows *b);
 
 /* Extra peers linked into this binary (bench_peers.c; empty without them). */
 extern const struct ipck_bench_peer *const cli_bench_peers[];
+/* ipckit relay between two channels of one scheme (bench_relay.c). */
+extern const struct ipck_bench_peer cli_relay_pshm, cli_relay_unix;
 
 #endif

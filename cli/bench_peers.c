@@ -71,7 +71,7 @@ static void z_close(void *ctx)
 }
 
 static const struct ipck_bench_peer zmq_peer = {
-	"zmq", 64u << 20, z_open, z_send, z_recv, z_close,
+	"zmq", 64u << 20, z_open, z_send, z_recv, z_close, NULL,
 };
 #endif
 
@@ -124,7 +124,7 @@ static void n_close(void *ctx)
 }
 
 static const struct ipck_bench_peer nng_peer = {
-	"nng", 64u << 20, n_open, n_send, n_recv, n_close,
+	"nng", 64u << 20, n_open, n_send, n_recv, n_close, NULL,
 };
 #endif
 

@@ -173,7 +173,9 @@ struct ipck_bench_row {
  * A transport of another library measured as a peer (ZeroMQ, NNG...).
  * open runs in each process after fork, side 0 listening and side 1
  * connecting, with names under dir; send and recv block for one whole
- * message.  Every call returns >= 0 or a negative errno.
+ * message.  Every call returns >= 0 or a negative errno.  cleanup (may be
+ * NULL) runs in the caller's process afterwards and removes any object
+ * named from dir outside it.
  */
 struct ipck_bench_peer {
 	const char *name;
@@ -182,6 +184,7 @@ struct ipck_bench_peer {
 	ssize_t (*send)(void *ctx, const void *msg, size_t len);
 	ssize_t (*recv)(void *ctx, void *buf, size_t cap);
 	void (*close)(void *ctx);
+	void (*cleanup)(const char *dir);
 };
 
 struct ipck_bench_opts {

@@ -237,6 +237,7 @@ static void name_link(struct run *R, const struct btarget *t, struct blink *lk, 
 	bool dgram = strstr(t->name, "udp") || (t->sc && (t->sc->info.caps & IPCK_CAP_LOSSY));
 	lk->port = free_port(dgram ? SOCK_DGRAM : SOCK_STREAM);
 	lk->lossy = dgram;
+	lk->io_tmo = R->o->quick ? 3000 : 20000;
 	lk->pair = t->sc && (t->sc->info.caps & IPCK_CAP_PAIR_ONLY);
 	snprintf(lk->path, sizeof(lk->path), "%s/%s%u", R->dir, t->name, n);
 }
@@ -392,6 +393,8 @@ static void cleanup(struct run *R, const struct btarget *t, struct blink *lk)
 		ipck_unlink(lk->url);
 	if (t->tp && t->tp->cleanup)
 		t->tp->cleanup(lk);
+	if (t->peer && t->peer->cleanup)
+		t->peer->cleanup(R->dir);
 	sweep_dir(R->dir);
 }
 
@@ -423,7 +426,7 @@ static int run_target(struct run *R, const struct btarget *t, unsigned n)
 	pid_t a = start_a(&j, &fd);
 	if (a < 0)
 		return (int)a;
-	int64_t quiet = R->job.rounds ? 600000000000 : R->o->quick ? 20000000000 : 60000000000;
+	int64_t quiet = R->job.rounds ? 600000000000 : R->o->quick ? 10000000000 : 60000000000;
 	int bfd = -1;
 	r = collect(R, t, fd, quiet, &bfd);
 	close(fd);

@@ -39,6 +39,7 @@ struct blink {
 	size_t max_msg;
 	bool lossy;            /* may drop messages: waits time out, losses skip */
 	bool pair;             /* made by ipck_pair before the fork */
+	int io_tmo;            /* ms: a send or receive that takes longer has failed */
 };
 
 /*

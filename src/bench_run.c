@@ -35,8 +35,8 @@ struct bmsg {
 	int64_t t_last;     /* CLOCK_MONOTONIC ns of B's last receipt */
 };
 
-#define CTL_TMO_MS 30000      /* A waits this long for B's answer */
-#define IO_TMO_MS 20000       /* sanity bound of one send or receive */
+#define IO_TMO_MS (lk->io_tmo)            /* sanity bound of one send or receive */
+#define CTL_TMO_MS (lk->io_tmo + 5000)   /* A waits this long for B's answer */
 #define LOSSY_TMO_MS 100      /* a message not here by then is lost */
 #define MAX_SAMPLES (1u << 20)
 #define MAX_MSGS (1ull << 26)
