@@ -24,6 +24,9 @@ int cmd_send(int argc, char **argv);
 int cmd_recv(int argc, char **argv);
 int cmd_relay(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
+int cmd_limits(int argc, char **argv);
 
 extern const struct cli_cmd cli_cmds[];
 extern const char *cli_prog;   /* "ipckit CMD" for messages */
@@ -53,5 +56,22 @@ ssize_t cli_recv(ipck_chan *c, void *buf, size_t cap, int timeout_ms);
 ssize_t cli_send(ipck_chan *c, const void *msg, size_t len, int timeout_ms);
 /* Open url: with listen, create it and accept one peer (*l keeps the listener). */
 int cli_connect(ipck_chan **c, const char *url, bool listen, int timeout_ms, ipck_chan **l);
+/* ls.c, shared with rm: a KIND word ("svshm", "sysv", "posix") and/or --user U
+ * into opts.  0, or the exit status of a usage error (already printed). */
+int cli_list_filter(struct ipck_list_opts *op, const char *word, const char *user);
+
+/* table.c: aligned tables for people (ls, limits). */
+struct cli_table {
+	size_t ncols;        /* cells per row; row 0 is the header */
+	char **cells;
+	size_t n, cap;
+};
+void cli_table_init(struct cli_table *t, size_t ncols);
+int cli_table_cell(struct cli_table *t, const char *s);   /* "" shows as "-"; -1: no memory */
+/* right[c]: column c aligns right (numbers); NULL: all left. */
+void cli_table_print(FILE *f, const struct cli_table *t, const bool *right);
+void cli_table_free(struct cli_table *t);
+/* 4096 -> "4K", 1536 -> "1.5K", 1000 -> "1000". */
+const char *cli_human(unsigned long long v, char buf[16]);
 
 #endif

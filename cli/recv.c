@@ -165,8 +165,8 @@ int cmd_recv(int argc, char **argv)
 		return 130;
 	}
 	if (r < 0) {
-		r = cli_err(r, "%s: %s", url, r == -EINVAL ? "bad URL or option"
-			    : o.listen ? "listen" : "connect");
+		r = r == -EINVAL ? (cli_err(r, "%s: bad URL or option", url), 2)
+			: cli_err(r, "%s: %s", url, o.listen ? "listen" : "connect");
 		free(url);
 		return r;
 	}

@@ -176,12 +176,14 @@ int cmd_relay(int argc, char **argv)
 	cli_sig_init();
 	int r = cli_connect(&in, from, true, (int)to, &l);
 	if (r < 0)
-		return r == -EINTR ? 130 : cli_err(r, "%s: listen", from);
+		return r == -EINTR ? 130 : r == -EINVAL ? (cli_err(r, "%s: bad URL or option", from), 2)
+			: cli_err(r, "%s: listen", from);
 	r = ipck_open(&out, to_url, 0);
 	if (r < 0) {
 		ipck_close(in);
 		ipck_close(l);
-		return cli_err(r, "%s: connect", to_url);
+		return r == -EINVAL ? (cli_err(r, "%s: bad URL or option", to_url), 2)
+			: cli_err(r, "%s: connect", to_url);
 	}
 	struct dir d[2] = {
 		{in, out, from, to_url, malloc(64 << 10), 64 << 10, 0, 0, false},

@@ -24,6 +24,7 @@
 #ifndef IPCKIT_H
 #define IPCKIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -214,6 +215,152 @@ int ipck_bench_run(const struct ipck_bench_opts *o,
 
 /* Names of the built-in targets, i = 0.. until NULL: schemes, then references. */
 const char *ipck_bench_target_at(size_t i);
+/* ---- Objects: list, remove, limits (ipckit ls / rm / limits) ------------ */
+
+/*
+ * Every IPC object on the machine, of every mechanism, with the processes
+ * that hold it.  System V objects come from /proc/sysvipc, POSIX shared
+ * memory and semaphores from /dev/shm, POSIX queues from an mqueue mount
+ * (a detached private one when /dev/mqueue is not mounted and the caller may
+ * mount), FIFOs, pipes and sockets from /proc/PID/fd and sock_diag.  See
+ * ipck_list(3).
+ */
+enum ipck_kind {
+	IPCK_KIND_SVSHM = 1,   /* System V shared memory segment */
+	IPCK_KIND_SVSEM,       /* System V semaphore set */
+	IPCK_KIND_SVMSG,       /* System V message queue */
+	IPCK_KIND_PSHM,        /* POSIX shared memory, /dev/shm/NAME */
+	IPCK_KIND_PSEM,        /* POSIX named semaphore, /dev/shm/sem.NAME */
+	IPCK_KIND_PMSG,        /* POSIX message queue */
+	IPCK_KIND_FIFO,        /* named pipe held open by a process */
+	IPCK_KIND_UNIX,        /* bound Unix socket: path or abstract ("@name") */
+	IPCK_KIND_PIPE,        /* anonymous pipe */
+	IPCK_KIND_SOCKETPAIR,  /* two connected unnamed Unix sockets */
+	IPCK_KIND_CHANNEL,     /* an ipckit channel, made of objects above */
+	IPCK_KIND_COUNT
+};
+#define IPCK_KIND_BIT(k) (1u << (k))
+
+/* "svshm" for IPCK_KIND_SVSHM; NULL when unknown. */
+const char *ipck_kind_name(int kind);
+/* The kind named name ("svshm"), or -EINVAL. */
+int ipck_kind_find(const char *name);
+
+#define IPCK_HOLD_READ  0x1   /* open for reading */
+#define IPCK_HOLD_WRITE 0x2   /* open for writing */
+#define IPCK_HOLD_MAP   0x4   /* mapped (shared memory, semaphores) */
+#define IPCK_HOLD_PEER  0x8   /* holds the other end (a socket's peer) */
+
+/* A process that has an object open or mapped. */
+struct ipck_holder {
+	pid_t pid;
+	int fd;          /* one descriptor on it, or -1 when only mapped */
+	unsigned how;    /* IPCK_HOLD_* */
+	char comm[16];   /* /proc/PID/comm */
+};
+
+/* Which fields of a struct ipck_obj are known (ipck_obj.fields). */
+enum {
+	IPCK_F_ID = 1u << 0,  IPCK_F_KEY = 1u << 1,      IPCK_F_UID = 1u << 2,
+	IPCK_F_MODE = 1u << 3, IPCK_F_SIZE = 1u << 4,    IPCK_F_NATTCH = 1u << 5,
+	IPCK_F_CPID = 1u << 6, IPCK_F_LPID = 1u << 7,    IPCK_F_MESSAGES = 1u << 8,
+	IPCK_F_BYTES = 1u << 9, IPCK_F_NSEMS = 1u << 10, IPCK_F_VALUE = 1u << 11,
+	IPCK_F_CTIME = 1u << 12, IPCK_F_MTIME = 1u << 13, IPCK_F_HOLDERS = 1u << 14,
+	IPCK_F_PIDS = 1u << 15,
+};
+
+/*
+ * One object, valid only during the callback that receives it.  Strings are
+ * never NULL ("" when they do not apply) except url.
+ */
+struct ipck_obj {
+	int kind;                 /* IPCK_KIND_* */
+	unsigned fields;          /* IPCK_F_*: which numbers below are known */
+	const char *name;         /* path, POSIX "/name", "@abstract"; "" for System V */
+	const char *url;          /* the ipck_remove target ("svshm:id=5"), or NULL */
+	long long id;             /* System V id; inode of a pipe or socket */
+	long long key;            /* System V key */
+	uid_t uid;                /* owner */
+	gid_t gid;
+	unsigned mode;            /* permission bits, 0777 */
+	unsigned long long size;  /* segment bytes; queue capacity (maxmsg * msgsize) */
+	long long nattch;         /* System V attaches */
+	pid_t cpid, lpid;         /* creator; last to attach or operate */
+	long long messages;       /* queued messages */
+	unsigned long long bytes; /* queued bytes */
+	long long nsems;          /* semaphores in a System V set */
+	long long value;          /* POSIX semaphore value */
+	long long ctime, mtime;   /* seconds since the epoch: created/changed, last used */
+	const struct ipck_holder *holders; /* sorted by pid, one per process */
+	size_t nholders;
+	bool stale;               /* no live holder and its creator is known dead */
+	bool deleted;             /* unlinked, alive only through its holders */
+	const char *type;         /* sockets: "stream", "dgram", "seqpacket"; else "" */
+	const char *state;        /* sockets: "listen", "connected"...; else "" */
+	const char *scheme;       /* channels: "pmsg", "fifo"...; else "" */
+	pid_t pids[2];            /* channels: listening side, connecting side (0: unknown) */
+	bool alive;               /* channels: both sides' processes live */
+};
+
+#define IPCK_LIST_STALE 0x1    /* only stale objects (what ipck_remove may clean) */
+#define IPCK_LIST_UID   0x2    /* only objects owned by opts->uid */
+
+/* Parts of the picture ipck_list could not see (ipck_list_opts.missing). */
+#define IPCK_MISSING_PMSG  0x1 /* POSIX queues: only those held open were found */
+#define IPCK_MISSING_PROCS 0x2 /* some processes were unreadable: holders may be missing */
+#define IPCK_MISSING_PEERS 0x4 /* no sock_diag: socket pairs and peers unknown */
+
+struct ipck_list_opts {
+	unsigned kinds;       /* IPCK_KIND_BIT()s; 0 = every kind */
+	unsigned flags;       /* IPCK_LIST_* */
+	uid_t uid;            /* with IPCK_LIST_UID */
+	const char *name;     /* fnmatch(3) pattern on the name (System V: the key
+	                         as "0x%08x"); NULL = any */
+	unsigned missing;     /* out: IPCK_MISSING_* */
+};
+
+/* Called once per object; a nonzero return stops the listing. */
+typedef int (*ipck_list_fn)(const struct ipck_obj *obj, void *arg);
+
+/*
+ * Call fn for every object that matches opts (NULL = everything), sorted by
+ * kind, then id, then name.  Returns 0, the nonzero value fn returned, or a
+ * negative errno when the listing itself failed (-ENOMEM, /proc unreadable).
+ * What could not be seen is reported in opts->missing, never silently.
+ */
+int ipck_list(struct ipck_list_opts *opts, ipck_list_fn fn, void *arg);
+
+#define IPCK_RM_FORCE   0x1   /* remove another user's object too */
+#define IPCK_RM_DRY_RUN 0x2   /* check everything, remove nothing */
+
+/*
+ * Remove one object named by a URL: svshm:id=N, svshm:KEY, svsem:..., svmsg:...,
+ * pshm:/n, psem:/n, pmsg:/n, fifo:/path, unix:/path.  Returns 0, -EINVAL (bad
+ * target, or the path is not a FIFO), -ENOTSOCK (unix: not a socket), -ENOENT,
+ * -EACCES (another user's, without IPCK_RM_FORCE), -EBUSY (unix: a process
+ * still listens on it, without IPCK_RM_FORCE), -ENOTSUP (pipes, socket pairs,
+ * abstract sockets: closing is the only way), or the system call's error.
+ */
+int ipck_remove(const char *target, unsigned flags);
+
+/* A system limit on IPC objects and its current use. */
+struct ipck_limit {
+	const char *name;    /* "msgmni" */
+	const char *group;   /* "svmsg", "svshm", "svsem", "pmsg", "pipe", "unix" */
+	const char *desc;    /* what it limits, one line */
+	const char *use;     /* what "used" counts, "" when nothing */
+	const char *unit;    /* "", "bytes", "pages", "messages" */
+	unsigned long long value;  /* the limit (RLIM_INFINITY: none) */
+	unsigned long long used;   /* current use */
+	bool known;                /* value was read */
+	bool has_used;             /* used is meaningful and was measured */
+};
+
+/*
+ * Fill lim[0..n-1] with the limits; returns how many there are (which may
+ * be more than n: call again with a larger array), or a negative errno.
+ */
+ssize_t ipck_limits(struct ipck_limit *lim, size_t n);
 
 #ifdef __cplusplus
 }

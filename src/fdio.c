@@ -11,7 +11,12 @@
  *   FRAME_DGRAM      struct dgram_hdr (sequence number, tag), then payload.
  *   FRAME_NONE       raw: bytes as they come, or one datagram per message.
  *
- * Descriptors are non-blocking; timeouts are poll deadlines.  A stream
+ * Pipes and FIFOs are non-blocking; timeouts are poll deadlines.  Sockets
+ * stay blocking and every call says MSG_DONTWAIT, except a receive with no
+ * deadline on a socket the kernel ends by itself (no pidfd watch): that one
+ * blocks in recvmsg, one system call per message as a plain program makes.
+ * A record larger than the caller's buffer overflows into a spill buffer
+ * and is held for the next call (-EMSGSIZE), so no peek is needed.  A stream
  * message is never delivered or sent in part: a send that ran out of time
  * after its first byte keeps the rest and flushes it before anything else
  * (the message is accepted), and a receive that ran out of time mid-message
@@ -23,25 +28,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #define RX_CAP (64u << 10)
 
-struct dgram_hdr {
-	uint32_t seq;  /* per direction, from 0; a gap counts as a drop */
-	uint8_t tag;   /* TAG_* */
-	uint8_t pad[3];
-};
-
 int ipck__fd_init(ipck_chan *ch, int rfd, int wfd, enum frame_kind fk)
 {
+	struct stat st;
 	ch->fd = rfd;
 	ch->wfd = wfd;
 	ch->frame = fk;
-	int r = ipck__set_nonblock(rfd, true);
+	if (fstat(rfd, &st) < 0)
+		return -errno;
+	ch->is_sock = S_ISSOCK(st.st_mode);
+	int r = ipck__set_nonblock(rfd, !ch->is_sock);
 	if (!r && wfd != rfd)
-		r = ipck__set_nonblock(wfd, true);
+		r = ipck__set_nonblock(wfd, !ch->is_sock);
 	if (r)
 		return r;
 	switch (fk) {
@@ -64,7 +68,7 @@ static ssize_t fd_writev(ipck_chan *ch, struct iovec *iov, int cnt)
 	if (!ch->is_sock)
 		return ipck__write_nosig(ch->wfd, iov, cnt);
 	struct msghdr m = {.msg_iov = iov, .msg_iovlen = (size_t)cnt};
-	ssize_t n = sendmsg(ch->wfd, &m, MSG_NOSIGNAL);
+	ssize_t n = sendmsg(ch->wfd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
 	return n < 0 ? -errno : n;
 }
 
@@ -200,6 +204,28 @@ void ipck__fd_bye(ipck_chan *ch)
 
 /* ---- receiving ----------------------------------------------------------- */
 
+/*
+ * May this receive block in the kernel?  Only a socket with no deadline
+ * whose end the kernel reports itself (no pidfd to watch beside it).
+ */
+static bool may_block(const ipck_chan *ch, deadline_t dl)
+{
+	return ch->is_sock && dl < 0 && ch->peer_fd < 0;
+}
+
+/* read(2) on a pipe, recv(2) on a socket; > 0, 0 at EOF, or -errno. */
+static ssize_t fd_read(ipck_chan *ch, void *buf, size_t n, bool block)
+{
+	for (;;) {
+		ssize_t r = ch->is_sock ? recv(ch->fd, buf, n, block ? 0 : MSG_DONTWAIT)
+					: read(ch->fd, buf, n);
+		if (r >= 0)
+			return r;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
 static size_t rx_avail(const struct rxbuf *rx)
 {
 	return rx->end - rx->start;
@@ -221,7 +247,7 @@ static bool rx_complete(const ipck_chan *ch)
 }
 
 /* Read what the descriptor has into the buffer: > 0, 0 at EOF, or -errno. */
-static ssize_t rx_fill(ipck_chan *ch)
+static ssize_t rx_fill(ipck_chan *ch, bool block)
 {
 	struct rxbuf *rx = &ch->rx;
 	if (rx->start == rx->end) {
@@ -231,15 +257,10 @@ static ssize_t rx_fill(ipck_chan *ch)
 		rx->end -= rx->start;
 		rx->start = 0;
 	}
-	for (;;) {
-		ssize_t n = read(ch->fd, rx->buf + rx->end, rx->cap - rx->end);
-		if (n >= 0) {
-			rx->end += (size_t)n;
-			return n;
-		}
-		if (errno != EINTR)
-			return -errno;
-	}
+	ssize_t n = fd_read(ch, rx->buf + rx->end, rx->cap - rx->end, block);
+	if (n > 0)
+		rx->end += (size_t)n;
+	return n;
 }
 
 /* Keep the first got bytes of a len-byte message for the next call. */
@@ -283,14 +304,12 @@ static ssize_t stream_recv_big(ipck_chan *ch, unsigned char *buf, size_t len, de
 	memcpy(buf, rx->buf + rx->start, got);
 	rx->start = rx->end = 0;
 	while (got < len) {
-		ssize_t n = read(ch->fd, buf + got, len - got);
+		ssize_t n = fd_read(ch, buf + got, len - got, may_block(ch, dl));
 		if (n > 0) {
 			got += (size_t)n;
 			continue;
 		}
-		e = n == 0 ? -EPIPE : -errno;
-		if (e == -EINTR)
-			continue;
+		e = n == 0 ? -EPIPE : (int)n;
 		if (e == -EAGAIN && !(e = rx_wait(ch, dl, &gone)))
 			continue;
 		int k = rx_keep(ch, buf, got, len);
@@ -332,7 +351,7 @@ static ssize_t stream_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl)
 			if (len > rx->cap)
 				return stream_recv_big(ch, buf, len, dl);
 		}
-		ssize_t n = rx_fill(ch);
+		ssize_t n = rx_fill(ch, may_block(ch, dl));
 		if (n > 0)
 			continue;
 		if (n == 0)   /* EOF; a torn last frame is dropped, never delivered */
@@ -350,15 +369,13 @@ static ssize_t raw_stream_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t 
 {
 	bool gone = false;
 	for (;;) {
-		ssize_t n = read(ch->fd, buf, cap);
+		ssize_t n = fd_read(ch, buf, cap, may_block(ch, dl));
 		if (n > 0 || (n == 0 && cap == 0))
 			return n;
 		if (n == 0)
 			return io_err(ch, -EPIPE);
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN)
-			return io_err(ch, -errno);
+		if (n != -EAGAIN)
+			return io_err(ch, (int)n);
 		int r = rx_wait(ch, dl, &gone);
 		if (r)
 			return r;
@@ -370,29 +387,43 @@ static size_t hdr_size(enum frame_kind fk)
 	return fk == FRAME_SEQPACKET ? 1 : fk == FRAME_DGRAM ? sizeof(struct dgram_hdr) : 0;
 }
 
-/* Peek at the next record: 1 when it is a data message too large for cap. */
-static int rec_too_big(ipck_chan *ch, size_t cap)
+/* Deliver the held record, or -EMSGSIZE while it still does not fit. */
+static ssize_t held_take(ipck_chan *ch, void *buf, size_t cap)
 {
-	struct dgram_hdr h = {0};
-	size_t hl = hdr_size(ch->frame);
-	ssize_t n = recv(ch->fd, &h, hl, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
-	if (n < (ssize_t)hl || (size_t)n - hl <= cap)
-		return 0;
-	uint8_t tag = ch->frame == FRAME_SEQPACKET ? *(uint8_t *)&h : h.tag;
-	if (hl && tag != TAG_DATA)
-		return 0;
-	ch->next_size = n - (ssize_t)hl;
-	return 1;
+	struct held *h = &ch->held;
+	if (h->len > cap) {
+		ch->next_size = (ssize_t)h->len;
+		return -EMSGSIZE;
+	}
+	size_t n = h->len;
+	memcpy(buf, h->buf, n);
+	free(h->buf);
+	h->buf = NULL;
+	h->len = 0;
+	return (ssize_t)n;
+}
+
+/* A record of len bytes overflowed cap into the spill buffer: hold it. */
+static ssize_t held_keep(ipck_chan *ch, const void *buf, size_t cap, size_t len)
+{
+	unsigned char *b = malloc(len);
+	if (!b)
+		return ch->err = -ENOMEM;
+	memcpy(b, buf, cap);
+	memcpy(b + cap, ch->held.spill, len - cap);
+	ch->held.buf = b;
+	ch->held.len = len;
+	ch->next_size = (ssize_t)len;
+	return -EMSGSIZE;
 }
 
 /* What a received record means: its length, -EAGAIN to skip it, or an error. */
 static ssize_t rec_check(ipck_chan *ch, const struct dgram_hdr *h, ssize_t n, int mflags)
 {
 	size_t hl = hdr_size(ch->frame);
-	if (mflags & MSG_TRUNC)
-		return ch->err = -EPROTO;   /* larger than max_msg: not one of ours */
+	bool cut = mflags & MSG_TRUNC;   /* data larger than max_msg: not one of ours */
 	if (!hl)
-		return n;
+		return cut ? (ch->err = -EPROTO) : n;
 	if (n == 0 && ch->frame == FRAME_SEQPACKET)
 		return io_err(ch, -EPIPE);   /* end of the connection */
 	if ((size_t)n < hl)
@@ -400,8 +431,10 @@ static ssize_t rec_check(ipck_chan *ch, const struct dgram_hdr *h, ssize_t n, in
 	uint8_t tag = ch->frame == FRAME_SEQPACKET ? *(const uint8_t *)h : h->tag;
 	if (tag == TAG_BYE)
 		return io_err(ch, -EPIPE);
-	if (tag != TAG_DATA)
+	if (tag != TAG_DATA)   /* a control datagram (a resent WELCOME): cut or not, skip it */
 		return ch->frame == FRAME_DGRAM ? -EAGAIN : (ch->err = -EPROTO);
+	if (cut)
+		return ch->err = -EPROTO;
 	if (ch->frame == FRAME_DGRAM) {
 		uint32_t seq = le32toh(h->seq);
 		if ((int32_t)(seq - ch->rx_seq) < 0)
@@ -415,21 +448,24 @@ static ssize_t rec_check(ipck_chan *ch, const struct dgram_hdr *h, ssize_t n, in
 static ssize_t rec_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl)
 {
 	struct dgram_hdr h;
-	bool gone = false;
+	size_t hl = hdr_size(ch->frame);
+	bool spill = cap < ch->max_msg, gone = false;
+	if (ch->held.buf)
+		return held_take(ch, buf, cap);
 	if (ch->eof)
 		return -EPIPE;
+	if (spill && !ch->held.spill && !(ch->held.spill = malloc(ch->max_msg)))
+		return -ENOMEM;
 	for (;;) {
-		if (cap < ch->max_msg && rec_too_big(ch, cap))
-			return -EMSGSIZE;
-		size_t hl = hdr_size(ch->frame);
-		struct iovec iov[2] = {{&h, hl}, {buf, cap}};
-		struct msghdr m = {.msg_iov = hl ? iov : iov + 1, .msg_iovlen = hl ? 2 : 1};
-		ssize_t n = recvmsg(ch->fd, &m, MSG_DONTWAIT);
+		struct iovec iov[3] = {{&h, hl}, {buf, cap}, {ch->held.spill, ch->max_msg - cap}};
+		struct msghdr m = {.msg_iov = hl ? iov : iov + 1,
+				   .msg_iovlen = (hl ? 1u : 0u) + 1u + spill};
+		ssize_t n = recvmsg(ch->fd, &m, may_block(ch, dl) ? 0 : MSG_DONTWAIT);
 		if (n >= 0) {
 			n = rec_check(ch, &h, n, m.msg_flags);
-			if (n != -EAGAIN)
-				return n;
-			continue;
+			if (n == -EAGAIN)
+				continue;
+			return n > (ssize_t)cap ? held_keep(ch, buf, cap, (size_t)n) : n;
 		}
 		if (errno == EINTR)
 			continue;
@@ -452,6 +488,7 @@ ssize_t ipck__fd_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
 		n = raw_stream_recv(ch, buf, cap, dl);
 	} else {
 		n = rec_recv(ch, buf, cap, dl);
+		ipck__poll_mark(ch, ch->held.buf != NULL);
 	}
 	return n;
 }
@@ -459,11 +496,11 @@ ssize_t ipck__fd_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
 int ipck__fd_pollfd(const ipck_chan *cch)
 {
 	ipck_chan *ch = (ipck_chan *)cch;   /* the pollset is made on demand */
-	if (ch->role == ROLE_LISTENER || (ch->frame != FRAME_STREAM && ch->peer_fd < 0))
+	if (ch->role == ROLE_LISTENER)
 		return ch->fd;
 	int r = ipck__pollset(ch, ch->fd);
-	if (r >= 0 && ch->frame == FRAME_STREAM)
-		ipck__poll_mark(ch, rx_complete(ch));
+	if (r >= 0)
+		ipck__poll_mark(ch, ch->frame == FRAME_STREAM ? rx_complete(ch) : ch->held.buf != NULL);
 	return r;
 }
 
@@ -477,6 +514,8 @@ int ipck__fd_close(ipck_chan *ch)
 	if (!ch->eof && ch->wfd >= 0)
 		ipck__fd_bye(ch);
 	free(ch->rx.buf);
+	free(ch->held.buf);
+	free(ch->held.spill);
 	int r1 = ipck__close_fd(ch->fd);
 	int r2 = ch->wfd != ch->fd ? ipck__close_fd(ch->wfd) : 0;
 	ch->fd = ch->wfd = -1;

@@ -79,6 +79,13 @@ struct rxbuf {
 	size_t hdr_len;    /* its length */
 };
 
+/* A record that arrived for a buffer too small: kept for the next recv. */
+struct held {
+	unsigned char *buf;   /* NULL when nothing is held */
+	size_t len;
+	unsigned char *spill; /* max_msg bytes the receive may overflow into */
+};
+
 /* Send remainder of a stream message whose write outlived its timeout. */
 struct txbuf {
 	unsigned char *buf;
@@ -99,6 +106,7 @@ struct ipck_chan {
 	ssize_t next_size;   /* after -EMSGSIZE, or -EAGAIN */
 	struct rxbuf rx;
 	struct txbuf tx;
+	struct held held;
 	uint32_t tx_seq, rx_seq;  /* FRAME_DGRAM sequence numbers */
 	struct ipck_stats st;
 	bool is_sock;        /* fd is a socket: send with MSG_NOSIGNAL */
@@ -201,6 +209,13 @@ int ipck__fd_init(ipck_chan *ch, int rfd, int wfd, enum frame_kind fk);
 
 /* Control tags of framed messages (seqpacket tag byte, dgram header). */
 enum { TAG_DATA = 1, TAG_HELLO = 2, TAG_WELCOME = 3, TAG_BYE = 4, TAG_WAKE = 5 };
+
+/* Header of every FRAME_DGRAM datagram, little-endian. */
+struct dgram_hdr {
+	uint32_t seq;  /* per direction, from 0; a gap counts as a drop */
+	uint8_t tag;   /* TAG_* */
+	uint8_t pad[3];
+};
 
 #define IPCK_STREAM_MAX (16u << 20)   /* largest framed stream message */
 #define IPCK_DGRAM_MAX (64u << 10)    /* largest unix datagram / seqpacket */

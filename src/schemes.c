@@ -7,10 +7,22 @@
 
 extern const struct ipck_scheme ipck__scheme_pipe;
 extern const struct ipck_scheme ipck__scheme_socketpair;
+extern const struct ipck_scheme ipck__scheme_unix;
+extern const struct ipck_scheme ipck__scheme_unix_seqpacket;
+extern const struct ipck_scheme ipck__scheme_unix_dgram;
+extern const struct ipck_scheme ipck__scheme_abstract;
+extern const struct ipck_scheme ipck__scheme_tcp;
+extern const struct ipck_scheme ipck__scheme_udp;
 
 const struct ipck_scheme *const ipck__schemes[] = {
 	&ipck__scheme_pipe,
 	&ipck__scheme_socketpair,
+	&ipck__scheme_unix,
+	&ipck__scheme_unix_seqpacket,
+	&ipck__scheme_unix_dgram,
+	&ipck__scheme_abstract,
+	&ipck__scheme_tcp,
+	&ipck__scheme_udp,
 	NULL,
 };
 
