@@ -9,11 +9,12 @@
 #include <math.h>
 #include <string.h>
 
-#define W 980
+#define W 1000
 #define LABEL_W 190
-#define GAP 40
-#define PANEL_W ((W - LABEL_W - GAP - 20) / 2)
-#define TOP 92
+#define GAP 70
+#define RIGHT 40
+#define PANEL_W ((W - LABEL_W - GAP - RIGHT) / 2)
+#define TOP 110
 #define BAR_H 6
 
 static const char *const colours[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
@@ -75,13 +76,13 @@ static void tick_label(char *buf, size_t cap, double v, bool time)
 static void draw_axis(FILE *f, const struct axis *a, int h, bool time, const char *title)
 {
 	char lab[32];
-	fprintf(f, "<text x=\"%d\" y=\"%d\" font-weight=\"bold\">%s</text>\n", a->x0, TOP - 22, title);
+	fprintf(f, "<text x=\"%d\" y=\"%d\" font-weight=\"bold\">%s</text>\n", a->x0, TOP - 28, title);
 	for (double d = a->lo; d <= a->hi + 1e-9; d++) {
 		double x = ax_x(a, pow(10, d));
 		tick_label(lab, sizeof(lab), pow(10, d), time);
 		fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#ccc\"/>\n"
 			   "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" fill=\"#555\">%s</text>\n",
-			x, TOP - 6, x, TOP + h, x, TOP - 8 + 0, lab);
+			x, TOP - 6, x, TOP + h, x, TOP - 9, lab);
 	}
 }
 
@@ -114,7 +115,7 @@ static void draw_band(FILE *f, const struct brows *b, const struct ipck_bench_ro
 	fprintf(f, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">", LABEL_W - 8,
 		y + (double)b->nsizes * (BAR_H + 1) / 2 + 4);
 	xml_str(f, t->scheme);
-	if (strcmp(t->wait, "kernel")) {
+	if (strcmp(t->wait, "kernel") && strcmp(t->wait, "none")) {
 		fputs(" (", f);
 		xml_str(f, t->wait);
 		fputc(')', f);
@@ -137,10 +138,10 @@ static void draw_legend(FILE *f, const struct brows *b)
 {
 	char s[32];
 	int x = LABEL_W;
-	fprintf(f, "<text x=\"%d\" y=\"58\">sizes:</text>\n", x - 50);
+	fprintf(f, "<text x=\"%d\" y=\"62\">sizes:</text>\n", x - 50);
 	for (size_t i = 0; i < b->nsizes; i++, x += 90)
-		fprintf(f, "<rect x=\"%d\" y=\"49\" width=\"12\" height=\"10\" fill=\"%s\"/>"
-			   "<text x=\"%d\" y=\"58\">%s</text>\n", x, colours[i % 8], x + 16,
+		fprintf(f, "<rect x=\"%d\" y=\"53\" width=\"12\" height=\"10\" fill=\"%s\"/>"
+			   "<text x=\"%d\" y=\"62\">%s</text>\n", x, colours[i % 8], x + 16,
 			bench_size_str(b->sizes[i], s, sizeof(s)));
 }
 
