@@ -89,38 +89,62 @@ static double fastest(const struct brows *b, size_t size)
 	return best;
 }
 
-static void table_row(FILE *f, const struct ipck_bench_row *r, double best, bool pinned_all)
+/* The row of the same size that makes the same system calls directly. */
+static const struct ipck_bench_row *raw_of(const struct brows *b, const struct ipck_bench_row *r)
 {
-	char a[16], c[16], d[16], e[16], g[16], h[16], x[16] = "-";
-	if (best > 0 && r->rtt_p50_ns > 0)
-		snprintf(x, sizeof(x), "%.1fx", r->rtt_p50_ns / best);
-	char w[16];
-	snprintf(w, sizeof(w), "%s%s", r->wait, r->pinned && !pinned_all ? "*" : "");
-	fprintf(f, "  %-20s %-6s %9s %9s %9s %7s %8s %8s %9s%s\n", r->scheme, w,
-		dur(r->rtt_p50_ns, a, sizeof(a)), dur(r->rtt_p99_ns, c, sizeof(c)),
-		dur(r->rtt_p999_ns, d, sizeof(d)), x, num(r->msgs_per_s, e, sizeof(e)),
-		num(r->mb_per_s, g, sizeof(g)), dur(bench_cpu(r), h, sizeof(h)),
-		r->noisy ? "  noisy" : "");
+	for (size_t i = 0; i < b->n; i++)
+		if (b->v[i].size == r->size && !strncmp(b->v[i].scheme, "raw-", 4) &&
+		    !strcmp(b->v[i].scheme + 4, r->scheme))
+			return &b->v[i];
+	return NULL;
 }
+
+/* The cells of one row, formatted for people (table and markdown). */
+struct cells { char wait[16], p50[16], p99[16], p999[16], ratio[16], raw[16], mps[16], mbs[16], cpu[16]; };
+
+static void cells(const struct brows *b, const struct ipck_bench_row *r, struct cells *c,
+		  const char *star)
+{
+	double best = fastest(b, r->size);
+	const struct ipck_bench_row *raw = raw_of(b, r);
+	snprintf(c->wait, sizeof(c->wait), "%s%s", r->wait, r->pinned && !b->pinned ? star : "");
+	dur(r->rtt_p50_ns, c->p50, sizeof(c->p50));
+	dur(r->rtt_p99_ns, c->p99, sizeof(c->p99));
+	dur(r->rtt_p999_ns, c->p999, sizeof(c->p999));
+	snprintf(c->ratio, sizeof(c->ratio), "-");
+	if (best > 0 && r->rtt_p50_ns > 0)
+		snprintf(c->ratio, sizeof(c->ratio), "%.1fx", r->rtt_p50_ns / best);
+	snprintf(c->raw, sizeof(c->raw), "-");
+	if (raw && raw->rtt_p50_ns > 0 && r->rtt_p50_ns > 0)
+		snprintf(c->raw, sizeof(c->raw), "%+.0f%%", (r->rtt_p50_ns / raw->rtt_p50_ns - 1) * 100);
+	num(r->msgs_per_s, c->mps, sizeof(c->mps));
+	num(r->mb_per_s, c->mbs, sizeof(c->mbs));
+	dur(bench_cpu(r), c->cpu, sizeof(c->cpu));
+}
+
+#define TABLE_FMT "  %-20s %-7s %9s %9s %9s %7s %7s %8s %8s %9s%s\n"
 
 void bench_table(FILE *f, const struct brows *b)
 {
 	char m[256], s[32];
+	struct cells c;
 	bool star = false;
 	bench_machine(m, sizeof(m));
 	fprintf(f, "%s%s\n", m, b->pinned ? " (pinned)" : "");
 	for (size_t i = 0; i < b->n; i++) {
 		const struct ipck_bench_row *r = &b->v[i];
-		if (i == 0 || r->size != b->v[i - 1].size) {
-			fprintf(f, "\n%s messages\n  %-20s %-6s %9s %9s %9s %7s %8s %8s %9s\n",
-				bench_size_str(r->size, s, sizeof(s)), "scheme", "wait",
-				"rtt p50", "p99", "p99.9", "ratio", "msgs/s", "MB/s", "cpu/msg");
-		}
-		table_row(f, r, fastest(b, r->size), b->pinned);
+		if (i == 0 || r->size != b->v[i - 1].size)
+			fprintf(f, "\n%s messages\n" TABLE_FMT, bench_size_str(r->size, s, sizeof(s)),
+				"scheme", "wait", "rtt p50", "p99", "p99.9", "ratio", "vs raw",
+				"msgs/s", "MB/s", "cpu/msg", "");
+		cells(b, r, &c, "*");
+		fprintf(f, TABLE_FMT, r->scheme, c.wait, c.p50, c.p99, c.p999, c.ratio, c.raw,
+			c.mps, c.mbs, c.cpu, r->noisy ? "  noisy" : "");
 		star |= r->pinned && !b->pinned;
 	}
 	if (star)
 		fprintf(f, "\n* both sides spin: they ran on two CPUs of their own (see --pin)\n");
+	fprintf(f, "ratio: round trip against the fastest of the size; vs raw: against raw-<scheme>\n");
 }
 
 static bool same_skip(const struct ipck_bench_row *a, const struct ipck_bench_row *b)
@@ -208,24 +232,22 @@ void bench_csv(FILE *f, const struct brows *b)
 /* One markdown table per size, sorted by round trip. */
 void bench_md(FILE *f, const struct brows *b)
 {
-	char m[256], s[32], a[16], c[16], d[16], e[16], g[16];
+	char m[256], s[32];
+	struct cells c;
 	bench_machine(m, sizeof(m));
 	fprintf(f, "Measured on %s%s.\n", m, b->pinned ? ", pinned" : "");
 	for (size_t i = 0; i < b->n; i++) {
 		const struct ipck_bench_row *r = &b->v[i];
-		double best = fastest(b, r->size);
 		if (i == 0 || r->size != b->v[i - 1].size)
 			fprintf(f, "\n**%s messages**\n\n| scheme | wait | round trip p50 | p99 | "
-				   "vs fastest | msgs/s | MB/s | CPU/msg |\n|---|---|--:|--:|--:|--:|--:|--:|\n",
+				   "vs fastest | vs raw | msgs/s | MB/s | CPU/msg |\n"
+				   "|---|---|--:|--:|--:|--:|--:|--:|--:|\n",
 				bench_size_str(r->size, s, sizeof(s)));
-		char x[16] = "-";
-		if (best > 0 && r->rtt_p50_ns > 0)
-			snprintf(x, sizeof(x), "%.1fx", r->rtt_p50_ns / best);
-		fprintf(f, "| %s%s | %s%s | %s | %s | %s | %s | %s | %s |\n", r->scheme,
-			r->noisy ? " (noisy)" : "", r->wait, r->pinned && !b->pinned ? "\\*" : "",
-			dur(r->rtt_p50_ns, a, sizeof(a)),
-			dur(r->rtt_p99_ns, c, sizeof(c)), x, num(r->msgs_per_s, d, sizeof(d)),
-			num(r->mb_per_s, e, sizeof(e)), dur(bench_cpu(r), g, sizeof(g)));
+		cells(b, r, &c, "\\*");
+		fprintf(f, "| %s%s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r->scheme,
+			r->noisy ? " (noisy)" : "", c.wait, c.p50, c.p99, c.ratio, c.raw, c.mps,
+			c.mbs, c.cpu);
 	}
-	fprintf(f, "\n\\* both sides spin: they ran on two CPUs of their own.\n");
+	fprintf(f, "\n\\* both sides spin: they ran on two CPUs of their own. "
+		   "vs raw: the round trip against the raw-<scheme> row.\n");
 }
