@@ -74,7 +74,7 @@ IPCK_API const char *ipck_bench_target_at(size_t i)
 
 /* ---- which targets ------------------------------------------------------- */
 
-/* Is word (len n) in the comma list?  A NULL list selects everything. */
+/* Is word, or its group, or "all" in the comma list?  NULL selects everything. */
 static bool listed(const char *list, const char *word, const char *group)
 {
 	if (!list)
