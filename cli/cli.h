@@ -27,6 +27,8 @@ int cmd_bench(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
 int cmd_limits(int argc, char **argv);
+int cmd_signals(int argc, char **argv);
+int cmd_kill(int argc, char **argv);
 
 extern const struct cli_cmd cli_cmds[];
 extern const char *cli_prog;   /* "ipckit CMD" for messages */

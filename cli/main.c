@@ -19,6 +19,8 @@ const struct cli_cmd cli_cmds[] = {
 	{"ls", cmd_ls, "list every IPC object, with the processes holding it"},
 	{"rm", cmd_rm, "remove IPC objects by URL, or every stale one"},
 	{"limits", cmd_limits, "show the kernel's IPC limits and their use"},
+	{"signals", cmd_signals, "list every signal, or wait for signals and show who sent them"},
+	{"kill", cmd_kill, "queue a signal with a value to processes (sigqueue)"},
 	{NULL, NULL, NULL},
 };
 

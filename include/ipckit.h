@@ -11,6 +11,8 @@
  *   tcp://host:port  udp://host:port
  *   svmsg:KEY  svmsg:/path (ftok)  svmsg:id=N     System V message queue
  *   pmsg:/name                             POSIX message queues, one per direction
+ *   signal:/path                           realtime signals through a signalfd
+ *                                          (see ipckit-signal(7): blocks its signal)
  *
  * Conventions, for every function:
  *  - Errors are negative errno values (-EPIPE, -ETIMEDOUT, ...); nothing is
@@ -361,6 +363,31 @@ struct ipck_limit {
  * be more than n: call again with a larger array), or a negative errno.
  */
 ssize_t ipck_limits(struct ipck_limit *lim, size_t n);
+/* ---- signals (ipckit-signal(7)) ------------------------------------------ */
+
+/* What is known of one signal number. */
+struct ipck_sig_info {
+	int number;          /* 1..SIGRTMAX */
+	char name[16];       /* "SIGINT", "SIGRTMIN+3", "SIGRTMAX-2", "SIG32" */
+	const char *action;  /* default action: "term", "core", "stop", "cont" or "ign" */
+	const char *descr;   /* one line: "interrupt from the keyboard (Ctrl-C)" */
+};
+
+/*
+ * The number of a signal named as kill(1) accepts it: "INT", "SIGINT",
+ * "sigint", "2", "SIGRTMIN+3", "RTMAX-2", "IOT".  Returns 0..SIGRTMAX ("0",
+ * the null signal that only checks a pid) or -EINVAL.
+ */
+int ipck_sig_lookup(const char *name);
+/* Fill *info for a signal 1..SIGRTMAX; 0 or -EINVAL. */
+int ipck_sig_info(int sig, struct ipck_sig_info *info);
+/*
+ * Queue sig to process pid with an integer value, as sigqueue(3); the
+ * receiver sees it as si_value (ssi_int of a signalfd).  Returns 0, -ESRCH
+ * (no such process), -EPERM, -EAGAIN (its queue of pending signals is full)
+ * or -EINVAL (pid <= 0: a process group cannot be queued to).
+ */
+int ipck_sig_send(pid_t pid, int sig, int value);
 
 #ifdef __cplusplus
 }

@@ -149,6 +149,8 @@ static int tx_flush(ipck_chan *ch, deadline_t dl)
 		return -ETIMEDOUT;
 	}
 	free(t.buf);
+	if (r >= 0 && ch->tx.buf)
+		return -ETIMEDOUT;   /* more written, and the rest kept again: not done yet */
 	return r < 0 ? (int)r : 0;
 }
 

@@ -12,6 +12,7 @@
 
 #include "ipckit.h"
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -39,6 +40,7 @@ enum {
 	OPT_FROM = 1u << 12,        /* from=start|saved */
 	OPT_KEEP = 1u << 13,        /* keep=1 */
 	OPT_PRIORITY = 1u << 14,    /* priority=N: pmsg send priority */
+	OPT_SIG = 1u << 15,         /* sig=SIGRTMIN+4: signal of the signal: scheme */
 };
 
 struct ipck_url {
@@ -54,6 +56,7 @@ struct ipck_url {
 	unsigned spin_us;
 	bool mpmc, mailbox, broadcast, drop_oldest, keep, from_start;
 	unsigned priority;
+	int sig;                  /* signal: this side receives on, 0 = default */
 };
 
 int ipck__url_parse(const char *url, struct ipck_url *u);
@@ -235,5 +238,47 @@ uint64_t ipck__nonce(void);
 
 /* Owner check of a named object: 0, or -EACCES unless uid is ours or u->peer_uid. */
 int ipck__check_owner(const struct ipck_url *u, uid_t uid);
+
+/* ---- signals (sig.c) ------------------------------------------------------ */
+
+/*
+ * Take sig for a signalfd: -EBUSY when the program has a handler for it or
+ * another thread does not block it (that thread would take the signal and
+ * die of it), else block it in the calling thread.  It is left blocked.
+ */
+int ipck__sig_claim(int sig);
+/* Queue sig (SI_QUEUE) to the process of pidfd with a 32-bit tag in si_errno
+ * and a word in si_value; 0 or negative errno (-EAGAIN: its queue is full). */
+int ipck__sig_queue(int pidfd, int sig, uint32_t tag, uintptr_t word, pid_t pid, uid_t uid);
+/* ---- rendezvous of the FIFO and queue schemes (rendezvous.c) ------------ */
+
+/* Longest ".<pid>.<n>.c2s" a per-connection object name adds to its base. */
+#define IPCK_CONN_SUFFIX_MAX 26
+/* A connection's nonce: low 32 bits a per-process counter naming its
+ * objects, high 32 bits random so a stale welcome is never taken for ours. */
+uint64_t ipck__conn_nonce(void);
+/* "<base>.<pid>.<n>.<dir>" for the connection h announces; -ENAMETOOLONG. */
+int ipck__conn_name(char *out, size_t cap, const char *base, const struct hello *h,
+		    const char *dir);
+/* A greeting from this process: TAG_HELLO or TAG_WELCOME. */
+void ipck__hello_make(struct hello *h, uint32_t tag, uint64_t nonce);
+/* Copy and check a received greeting of the given tag: 0, or -EPROTO. */
+int ipck__hello_parse(struct hello *h, const void *buf, size_t n, uint32_t tag);
+
+/* ---- waking a blocked receiver (watch.c) --------------------------------- */
+
+/* A thread that wakes a receiver blocked in msgrcv / mq_receive. */
+struct ipck_watch;
+/* Start one for peer_fd (-1: deadlines only); wake() puts a TAG_WAKE with gen
+ * on the receiver's own queue, 0 or -EAGAIN (no room: called again soon). */
+int ipck__watch_start(struct ipck_watch **w, int peer_fd,
+		      int (*wake)(void *arg, uint32_t gen, bool dead), void *arg);
+/* Before blocking: the generation armed, or -EPIPE when the peer is dead. */
+int64_t ipck__watch_arm(struct ipck_watch *w, deadline_t dl);
+void ipck__watch_disarm(struct ipck_watch *w);
+bool ipck__watch_dead(struct ipck_watch *w);
+void ipck__watch_stop(struct ipck_watch *w);   /* NULL is fine */
+/* pthread_create with every signal blocked in the new thread. */
+int ipck__thread_start(pthread_t *th, void *(*fn)(void *), void *arg);
 
 #endif

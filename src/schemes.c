@@ -13,6 +13,10 @@ extern const struct ipck_scheme ipck__scheme_unix_dgram;
 extern const struct ipck_scheme ipck__scheme_abstract;
 extern const struct ipck_scheme ipck__scheme_tcp;
 extern const struct ipck_scheme ipck__scheme_udp;
+extern const struct ipck_scheme ipck__scheme_signal;
+extern const struct ipck_scheme ipck__scheme_fifo;
+extern const struct ipck_scheme ipck__scheme_pmsg;
+extern const struct ipck_scheme ipck__scheme_svmsg;
 
 const struct ipck_scheme *const ipck__schemes[] = {
 	&ipck__scheme_pipe,
@@ -23,6 +27,10 @@ const struct ipck_scheme *const ipck__schemes[] = {
 	&ipck__scheme_abstract,
 	&ipck__scheme_tcp,
 	&ipck__scheme_udp,
+	&ipck__scheme_signal,
+	&ipck__scheme_fifo,
+	&ipck__scheme_pmsg,
+	&ipck__scheme_svmsg,
 	NULL,
 };
 

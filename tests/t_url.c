@@ -18,6 +18,46 @@ static void bad(const char *url)
 	CHECK_EQ(ipck_open(&c, url, IPCK_LISTEN), -EINVAL);
 }
 
+/* fifo, pmsg, svmsg: bad addresses and options, and what good ones parse to. */
+static void queue_urls(void)
+{
+	char longname[300];
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	longname[235] = '\0';   /* fits NAME_MAX, not with ".<pid>.<n>.c2s" after it */
+	const char *bads[] = {
+		"fifo:", "fifo:/tmp/", "fifo:/tmp/..", "fifo:/x?maxmsg=1", "fifo:/x?mode=660",
+		"pmsg:", "pmsg:q", "pmsg:/", "pmsg:/a/b", "pmsg:/..", "pmsg:/q?msgsize=0",
+		"pmsg:/q?maxmsg=0", "pmsg:/q?msgsize=24", "pmsg:/q?priority=32768",
+		"pmsg:/q?maxmsg=70000", "pmsg:/q?msgsize=16777217", "pmsg:/q?bogus=1",
+		"svmsg:", "svmsg:0", "svmsg:00", "svmsg:0x0", "svmsg:abc", "svmsg:0x1g", "svmsg:-1",
+		"svmsg:+5", "svmsg: 5", "svmsg:08", "svmsg:0x100000000", "svmsg:id=", "svmsg:id=x",
+		"svmsg:id=-1", "svmsg:id=2147483648", "svmsg:1?maxmsg=5", "svmsg:1?raw=2",
+	};
+	for (size_t i = 0; i < sizeof(bads) / sizeof(bads[0]); i++)
+		bad(bads[i]);
+	bad(fmt("fifo:/tmp/%s", longname));
+	bad(fmt("pmsg:/%s", longname));
+
+	struct ipck_url u;
+	CHECK_EQ(ipck__url_parse(fmt("fifo:/tmp/%s?raw=1", longname), &u), 0);  /* raw: no suffix */
+	CHECK_EQ(ipck__url_parse(fmt("pmsg:/%s?raw=1", longname), &u), 0);
+	CHECK_EQ(ipck__url_parse("pmsg:/q?maxmsg=5&msgsize=100&priority=3&mode=0640", &u), 0);
+	CHECK_EQ(u.maxmsg, 5);
+	CHECK_EQ(u.msgsize, 100);
+	CHECK_EQ(u.priority, 3);
+	CHECK_EQ(u.mode, 0640);
+	CHECK_EQ(ipck__url_parse("fifo:/tmp/x?timeout=100&peer_uid=1000", &u), 0);
+	CHECK_EQ(u.timeout_ms, 100);
+	CHECK_EQ(u.peer_uid, 1000);
+	CHECK(!strcmp(u.addr, "/tmp/x"));
+	CHECK_EQ(ipck__url_parse("svmsg:0xdeadbeef", &u), 0);
+	CHECK_EQ(ipck__url_parse("svmsg:id=0", &u), 0);
+	CHECK_EQ(ipck__url_parse("svmsg:/no/such/file", &u), 0);   /* ftok runs at open */
+	ipck_chan *c = NULL;
+	CHECK_EQ(ipck_open(&c, "svmsg:id=5", IPCK_LISTEN), -EINVAL);
+}
+
 int main(void)
 {
 	ipck_chan *c0 = NULL;
@@ -39,6 +79,7 @@ int main(void)
 	};
 	for (size_t i = 0; i < sizeof(bads) / sizeof(bads[0]); i++)
 		bad(bads[i]);
+	queue_urls();
 
 	/* sun_path holds 107 bytes and a NUL; an abstract name 107 bytes. */
 	char path[160] = "unix:/", name[160] = "abstract:";
