@@ -387,8 +387,38 @@ static void end_a(pid_t a, bool kill_it, int bfd)
 	}
 }
 
-static void cleanup(struct run *R, const struct btarget *t, struct blink *lk)
+static int remove_obj(const struct ipck_obj *o, void *arg)
 {
+	if (o->url)
+		ipck_remove(o->url, 0);
+	return 0;
+}
+
+/*
+ * After a kill: the per-connection objects a scheme names from its URL
+ * ("<base>.<pid>.<n>") were not removed by their owner, and ipck_unlink
+ * knows only the base.  Every POSIX name and System V key of the run starts
+ * with our prefix, so remove whatever the listing finds under it.
+ */
+static void sweep_names(void)
+{
+	unsigned posix = IPCK_KIND_BIT(IPCK_KIND_PSHM) | IPCK_KIND_BIT(IPCK_KIND_PSEM) |
+			 IPCK_KIND_BIT(IPCK_KIND_PMSG);
+	unsigned sysv = IPCK_KIND_BIT(IPCK_KIND_SVSHM) | IPCK_KIND_BIT(IPCK_KIND_SVSEM) |
+			IPCK_KIND_BIT(IPCK_KIND_SVMSG);
+	char pname[48], kname[48];
+	snprintf(pname, sizeof(pname), "/ipckb%d-*", (int)getpid());
+	snprintf(kname, sizeof(kname), "0x1b%04x??", (unsigned)(getpid() & 0xffff));
+	struct ipck_list_opts po = {.kinds = posix, .name = pname};
+	struct ipck_list_opts so = {.kinds = sysv, .name = kname};
+	ipck_list(&po, remove_obj, NULL);   /* best effort: nothing to report to */
+	ipck_list(&so, remove_obj, NULL);
+}
+
+static void cleanup(struct run *R, const struct btarget *t, struct blink *lk, bool killed)
+{
+	if (killed)
+		sweep_names();
 	if (t->sc)
 		ipck_unlink(lk->url);
 	if (t->tp && t->tp->cleanup)
@@ -431,7 +461,7 @@ static int run_target(struct run *R, const struct btarget *t, unsigned n)
 	r = collect(R, t, fd, quiet, &bfd);
 	close(fd);
 	end_a(a, r < 0, bfd);
-	cleanup(R, t, &j.lk);
+	cleanup(R, t, &j.lk, r < 0);
 	if (r == -ETIMEDOUT)
 		fail_rows(R, t, r);   /* a hung transport: say so and go on */
 	return r == -ECANCELED ? r : 0;
