@@ -246,10 +246,30 @@ static void name_link(struct run *R, const struct btarget *t, struct blink *lk, 
  * The URL of a libipckit scheme: the first address form its parser takes,
  * trying first the form its name suggests.
  */
-static int scheme_url(const struct btarget *t, struct blink *lk)
+/*
+ * The options of a ring scheme: spin_us=0 for its sleep row, and a capacity
+ * that holds four of the largest message when the default (1 MiB) would not
+ * carry it, so that a ring is measured at every size.
+ */
+static void ring_opts(const struct btarget *t, const struct bjob *j, char *opt, size_t cap)
 {
-	const char *s = t->sc->info.name, *opt = t->sleep_only ? "?spin_us=0" : "";
+	size_t big = 0, ring = 1u << 20;
+	for (size_t i = 0; i < j->nsizes; i++)
+		big = j->sizes[i] > big ? j->sizes[i] : big;
+	while (ring < 4 * big && ring < (256u << 20))
+		ring <<= 1;
+	bool grow = (t->sc->opts & OPT_CAPACITY) && ring > (1u << 20);
+	int n = snprintf(opt, cap, "%s", t->sleep_only ? "?spin_us=0" : "");
+	if (grow)
+		snprintf(opt + n, cap - (size_t)n, "%scapacity=%zu", n ? "&" : "?", ring);
+}
+
+static int scheme_url(const struct btarget *t, const struct bjob *j, struct blink *lk)
+{
+	char opt[64];
+	const char *s = t->sc->info.name;
 	unsigned caps = t->sc->info.caps;
+	ring_opts(t, j, opt, sizeof(opt));
 	char c[5][320];
 	struct ipck_url u;
 	snprintf(c[0], sizeof(c[0]), "%s:%s%s", s, lk->path, opt);               /* a path */
@@ -449,7 +469,7 @@ static int run_target(struct run *R, const struct btarget *t, unsigned n)
 	int fd = -1, r = 0;
 	j.t = t;
 	name_link(R, t, &j.lk, n);
-	if (t->sc && (r = scheme_url(t, &j.lk)) < 0) {
+	if (t->sc && (r = scheme_url(t, &j, &j.lk)) < 0) {
 		fail_rows(R, t, r);
 		return 0;
 	}
