@@ -61,6 +61,8 @@ int cli_connect(ipck_chan **c, const char *url, bool listen, int timeout_ms, ipc
 /* ls.c, shared with rm: a KIND word ("svshm", "sysv", "posix") and/or --user U
  * into opts.  0, or the exit status of a usage error (already printed). */
 int cli_list_filter(struct ipck_list_opts *op, const char *word, const char *user);
+/* graph.c: ls --graph[=FORMAT], FORMAT "dot" or "svg"; returns the exit status. */
+int cli_graph(struct ipck_list_opts *op, const char *format);
 
 /* table.c: aligned tables for people (ls, limits). */
 struct cli_table {

@@ -117,6 +117,9 @@ static const char default_cols[] = "kind,id,key,name,user,mode,size,nattch,messa
 
 static const char *how_text(unsigned how)
 {
+	if (how & IPCK_HOLD_LAST)
+		return (how & 3) == 3 ? "last-rw" : (how & IPCK_HOLD_READ) ? "last-r" :
+		       (how & IPCK_HOLD_WRITE) ? "last-w" : "last";
 	return (how & IPCK_HOLD_PEER) ? "peer" : (how & IPCK_HOLD_MAP) && !(how & 3) ? "map" :
 	       (how & 3) == 3 ? "rw" : (how & IPCK_HOLD_READ) ? "r" : (how & IPCK_HOLD_WRITE) ? "w" : "";
 }
@@ -270,7 +273,8 @@ static int pick_columns(struct ls *ls, const char *list)
 
 static void usage(void)
 {
-	printf("usage: ipckit ls [KIND...] [--json] [-o COLUMNS] [--stale] [--user U] [--name PATTERN]\n\n"
+	printf("usage: ipckit ls [KIND...] [--json] [-o COLUMNS] [--stale] [--user U] [--name PATTERN]\n"
+	       "       ipckit ls [KIND...] --graph[=svg] [--stale] [--user U] [--name PATTERN]\n\n"
 	       "List every IPC object: System V and POSIX queues, shared memory and semaphores,\n"
 	       "FIFOs, Unix sockets, pipes, socket pairs and ipckit channels, with the processes\n"
 	       "that hold each one open or mapped.\n\n"
@@ -284,12 +288,16 @@ static void usage(void)
 	       "                 (exactly what 'ipckit rm --stale' removes)\n"
 	       "  --user U       only objects owned by user U (name or uid)\n"
 	       "  --name PATTERN only objects whose name matches the shell PATTERN\n"
-	       "                 (System V: the key, as 0x%%08x)\n\n"
+	       "                 (System V: the key, as 0x%%08x)\n"
+	       "  --graph[=svg]  who talks to whom: processes and the objects between them as\n"
+	       "                 Graphviz DOT, or as SVG through dot -Tsvg (Debian's graphviz)\n\n"
 	       "Columns:", default_cols);
 	for (size_t i = 0; i < NCOLS; i++)
 		printf("%s%s", i % 13 ? " " : "\n  ", cols[i].name);
 	printf("\n\nHolders show as PID/COMMAND(how): r, w, rw (descriptor), map (mapping), peer\n"
-	       "(a process holding the other end of a socket).\n");
+	       "(a process holding the other end of a socket); System V queues and semaphore\n"
+	       "sets, which nobody holds open, show the live processes the kernel recorded as\n"
+	       "the last to use them: last-w (msgsnd), last-r (msgrcv), last (semop).\n");
 }
 
 static void notes(unsigned missing)
@@ -367,11 +375,11 @@ int cmd_ls(int argc, char **argv)
 		{"json", no_argument, NULL, 'j'}, {"output", required_argument, NULL, 'o'},
 		{"stale", no_argument, NULL, 's'}, {"user", required_argument, NULL, 'u'},
 		{"name", required_argument, NULL, 'n'}, {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{"graph", optional_argument, NULL, 'g'}, {NULL, 0, NULL, 0},
 	};
 	struct ls ls = {0};
 	struct ipck_list_opts op = {0};
-	const char *colspec = NULL;
+	const char *colspec = NULL, *graph = NULL;
 	int c, r;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "jo:su:n:h", lo, NULL)) != -1) {
@@ -381,6 +389,7 @@ int cmd_ls(int argc, char **argv)
 		case 's': op.flags |= IPCK_LIST_STALE; break;
 		case 'u': if ((r = cli_list_filter(&op, NULL, optarg))) return r; break;
 		case 'n': op.name = optarg; break;
+		case 'g': graph = optarg ? optarg : "dot"; break;
 		case 'h': usage(); return 0;
 		default: return cli_usage("bad option");
 		}
@@ -388,6 +397,13 @@ int cmd_ls(int argc, char **argv)
 	for (int i = optind; i < argc; i++)
 		if ((r = cli_list_filter(&op, argv[i], NULL)))
 			return r;
+	if (graph && (ls.json || colspec))
+		return cli_usage("--graph goes with neither --json nor -o");
+	if (graph) {
+		r = cli_graph(&op, graph);
+		notes(op.missing);
+		return r;
+	}
 	if (!colspec && ls.json)
 		for (size_t i = 0; i < NCOLS; i++)   /* every field that applies */
 			ls.sel[ls.nsel++] = &cols[i];

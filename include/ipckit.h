@@ -252,6 +252,9 @@ int ipck_kind_find(const char *name);
 #define IPCK_HOLD_WRITE 0x2   /* open for writing */
 #define IPCK_HOLD_MAP   0x4   /* mapped (shared memory, semaphores) */
 #define IPCK_HOLD_PEER  0x8   /* holds the other end (a socket's peer) */
+#define IPCK_HOLD_LAST  0x10  /* System V queue or set, used without being held:
+                                 the kernel's record of the last to use it (with
+                                 _WRITE: msgsnd, _READ: msgrcv, alone: semop) */
 
 /* A process that has an object open or mapped. */
 struct ipck_holder {

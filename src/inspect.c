@@ -252,6 +252,12 @@ static int cmp_obj(const void *a, const void *b, void *arg)
 	return strcmp(x->name ? x->name : "", y->name ? y->name : "");
 }
 
+static int cmp_holder(const void *a, const void *b)
+{
+	pid_t x = ((const struct ipck_holder *)a)->pid, y = ((const struct ipck_holder *)b)->pid;
+	return (x > y) - (x < y);
+}
+
 static int emit(struct insp *in, ipck_list_fn fn, void *arg)
 {
 	size_t *ord = malloc((in->nobj + 1) * sizeof(*ord)), n = 0;
@@ -266,6 +272,8 @@ static int emit(struct insp *in, ipck_list_fn fn, void *arg)
 		struct iobj *ob = &in->obj[ord[i]];
 		ob->o.name = ob->name ? ob->name : "";
 		ob->o.url = ob->url;
+		if (ob->nh > 1)   /* channels and System V users join them unordered */
+			qsort(ob->h, ob->nh, sizeof(*ob->h), cmp_holder);
 		ob->o.holders = ob->h;
 		ob->o.nholders = ob->nh;
 		if (!ob->o.type)

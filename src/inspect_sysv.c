@@ -6,7 +6,9 @@
  * The kernel records a creator pid for segments only (cpid).  For queues it
  * records the last sender and receiver, for semaphores the last process per
  * semaphore: those stand in for the creator, so a queue or set is stale only
- * when every recorded pid is dead (and one is recorded at all).  perms in
+ * when every recorded pid is dead (and one is recorded at all).  The live
+ * ones are the holders of queues and sets (IPCK_HOLD_LAST), which nobody
+ * holds open: that is who talks through them (ipckit ls --graph).  perms in
  * /proc/sysvipc is octal and carries SHM_DEST (01000) for a segment that is
  * removed already and lives on until its last detach.
  */
@@ -86,6 +88,14 @@ static bool pids_dead(const struct insp *in, const pid_t *pid, size_t n)
 	return any;
 }
 
+/* A recorded pid, when it is alive, as a holder of what it last used. */
+static int last_user(struct insp *in, struct iobj *ob, pid_t pid, unsigned how)
+{
+	if (!ipck__pid_alive(in, pid))
+		return 0;
+	return ipck__obj_hold(in, ob, pid, -1, IPCK_HOLD_LAST | how);
+}
+
 static int msg_line(struct insp *in, const char *l)
 {
 	int key, id;
@@ -111,7 +121,10 @@ static int msg_line(struct insp *in, const char *l)
 		ob->o.fields |= IPCK_F_SIZE;
 	}
 	ob->o.stale = pids_dead(in, pid, 2);
-	return ipck__obj_url(ob, "svmsg:id=%d", id);
+	int r = last_user(in, ob, pid[0], IPCK_HOLD_WRITE);
+	if (!r)
+		r = last_user(in, ob, pid[1], IPCK_HOLD_READ);
+	return r ? r : ipck__obj_url(ob, "svmsg:id=%d", id);
 }
 
 /* The last pid of every semaphore of a set; stale also needs no waiter. */
@@ -150,7 +163,10 @@ static int sem_line(struct insp *in, const char *l)
 	ob->o.ctime = ctime;
 	ob->o.mtime = later(otime, ctime);
 	ob->o.stale = sem_stale(in, id, ob->o.nsems);
-	return ipck__obj_url(ob, "svsem:id=%d", id);
+	int r = 0;
+	for (long long i = 0; i < ob->o.nsems && !r; i++)
+		r = last_user(in, ob, semctl(id, (int)i, GETPID), 0);
+	return r ? r : ipck__obj_url(ob, "svsem:id=%d", id);
 }
 
 static int read_table(struct insp *in, const char *path, int (*line)(struct insp *, const char *))

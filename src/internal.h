@@ -175,7 +175,8 @@ int ipck__ms_left(deadline_t dl);
 int ipck__wait_fd(const ipck_chan *ch, int fd, short events, deadline_t dl);
 /* true when the peer watched by ch->peer_fd has exited. */
 bool ipck__peer_gone(const ipck_chan *ch);
-/* Start watching pid (pidfd); 0 or negative errno. */
+/* Start watching pid (pidfd; a peer already gone gets a token that polls
+ * readable at once, so waits drain first, then fail).  0 or negative errno. */
 int ipck__watch_peer(ipck_chan *ch, pid_t pid);
 /* Sleep briefly for a polling back-off: attempt 0, 1, 2... grows to 1 ms. */
 void ipck__backoff(unsigned attempt, deadline_t dl);

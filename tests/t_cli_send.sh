@@ -8,6 +8,14 @@ fails=0
 fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
 # Wait until a path exists (a listener is up).
 await() { i=0; while [ ! -e "$1" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done; }
+# A path exists from bind(2) on, a moment before listen(2): retry a refused send.
+send_retry() {
+	i=0
+	while ! $K send "$@" 2>"$D/send.err"; do
+		grep -q ECONNREFUSED "$D/send.err" && [ $i -lt 50 ] || { cat "$D/send.err" >&2; return 1; }
+		sleep 0.1; i=$((i + 1))
+	done
+}
 expect() {  # expect NAME FILE EXPECTED-CONTENT
 	got=$(cat "$2")
 	[ "$got" = "$3" ] || fail "$1: got [$got], want [$3]"
@@ -16,7 +24,7 @@ expect() {  # expect NAME FILE EXPECTED-CONTENT
 # 1. arguments as messages, over unix:
 $K recv -l -n 3 -t 30000 "unix:$D/s" >"$D/out1" 2>"$D/err1" & rp=$!
 await "$D/s"
-$K send "unix:$D/s" alpha "two words" "" || fail "send args: exit $?"
+send_retry "unix:$D/s" alpha "two words" "" || fail "send args: exit $?"
 wait $rp || fail "recv args: exit $? ($(cat "$D/err1"))"
 expect "args" "$D/out1" "$(printf 'alpha\ntwo words\n')"
 [ ! -e "$D/s" ] || fail "recv -l left its socket behind"
@@ -24,7 +32,8 @@ expect "args" "$D/out1" "$(printf 'alpha\ntwo words\n')"
 # 2. stdin lines, --hex, over unix-seqpacket
 $K recv -l --hex -t 30000 "unix-seqpacket:$D/q" >"$D/out2" & rp=$!
 await "$D/q"
-printf 'hi\nyo\n' | $K send "unix-seqpacket:$D/q" || fail "send stdin: exit $?"
+printf 'hi\nyo\n' >"$D/in2"
+send_retry "unix-seqpacket:$D/q" <"$D/in2" || fail "send stdin: exit $?"
 wait $rp || fail "recv hex: exit $?"
 expect "hex" "$D/out2" "$(printf '6869\n796f')"
 
@@ -45,7 +54,7 @@ $K recv -l -n 2 -t 30000 "unix-dgram:$D/out" >"$D/out4" & rp=$!
 await "$D/out"
 $K relay --stats -t 30000 "unix:$D/in" "unix-dgram:$D/out" 2>"$D/stats4" & lp=$!
 await "$D/in"
-$K send "unix:$D/in" m1 m2 || fail "send to relay: exit $?"
+send_retry "unix:$D/in" m1 m2 || fail "send to relay: exit $?"
 wait $lp || fail "relay: exit $? ($(cat "$D/stats4"))"
 wait $rp || fail "recv from relay: exit $?"
 expect "relay" "$D/out4" "$(printf 'm1\nm2')"
@@ -57,7 +66,7 @@ $K recv -l -t 5000 "unix-dgram:$D/out5" >"$D/got5" 2>/dev/null & rp=$!
 await "$D/out5"
 $K relay -t 30000 "unix:$D/in5" "unix-dgram:$D/out5" 2>"$D/err5" & lp=$!
 await "$D/in5"
-$K send --file "$D/big" "unix:$D/in5"
+send_retry --file "$D/big" "unix:$D/in5"
 wait $lp; rc=$?
 [ $rc = 1 ] || fail "relay of a too-large message: exit $rc, want 1"
 grep -q "EMSGSIZE" "$D/err5" || fail "relay error does not name EMSGSIZE: $(cat "$D/err5")"

@@ -163,6 +163,8 @@ static int rv_find(ipck_chan *ch, struct sigchan *p, int *fd, deadline_t dl)
 	if (r)
 		return r;
 	r = ipck__watch_peer(ch, v.pid);
+	if (!r && ipck__peer_gone(ch))
+		r = -EPIPE;   /* signals need a live pidfd to be sent through */
 	if (!r)
 		r = rv_locked(*fd);   /* still held: the pidfd is the listener's */
 	if (r == -EPIPE)
@@ -229,7 +231,8 @@ static int conn_setup(ipck_chan *l, ipck_chan *c, const struct sent *h)
 {
 	struct sigchan *lp = ipck__priv(l), *p = ipck__priv(c);
 	int csig = (int)TAG_SEQ(h->tag);
-	if (csig < SIGRTMIN || csig > SIGRTMAX || ipck__watch_peer(c, h->pid))
+	if (csig < SIGRTMIN || csig > SIGRTMAX || ipck__watch_peer(c, h->pid) ||
+	    ipck__peer_gone(c))
 		return -EAGAIN;   /* malformed, or the client is gone already */
 	p->ch = c;
 	p->peer_sig = csig;
