@@ -100,7 +100,10 @@ static const struct ipck_bench_row *raw_of(const struct brows *b, const struct i
 }
 
 /* The cells of one row, formatted for people (table and markdown). */
-struct cells { char wait[16], p50[16], p99[16], p999[16], ratio[16], raw[16], mps[16], mbs[16], cpu[16]; };
+struct cells {
+	char wait[16], p50[16], p99[16], p999[16], ratio[16], raw[16], mps[16], mbs[16];
+	char cpu[16], tx[16], rx[16];   /* both sides, the sender, the receiver */
+};
 
 static void cells(const struct brows *b, const struct ipck_bench_row *r, struct cells *c,
 		  const char *star)
@@ -120,9 +123,11 @@ static void cells(const struct brows *b, const struct ipck_bench_row *r, struct 
 	num(r->msgs_per_s, c->mps, sizeof(c->mps));
 	num(r->mb_per_s, c->mbs, sizeof(c->mbs));
 	dur(bench_cpu(r), c->cpu, sizeof(c->cpu));
+	dur(r->cpu_tx_ns, c->tx, sizeof(c->tx));
+	dur(r->cpu_rx_ns, c->rx, sizeof(c->rx));
 }
 
-#define TABLE_FMT "  %-20s %-7s %9s %9s %9s %7s %7s %8s %8s %9s%s\n"
+#define TABLE_FMT "  %-20s %-7s %9s %9s %9s %7s %7s %8s %8s %9s %9s%s\n"
 
 void bench_table(FILE *f, const struct brows *b)
 {
@@ -136,15 +141,16 @@ void bench_table(FILE *f, const struct brows *b)
 		if (i == 0 || r->size != b->v[i - 1].size)
 			fprintf(f, "\n%s messages\n" TABLE_FMT, bench_size_str(r->size, s, sizeof(s)),
 				"scheme", "wait", "rtt p50", "p99", "p99.9", "ratio", "vs raw",
-				"msgs/s", "MB/s", "cpu/msg", "");
+				"msgs/s", "MB/s", "cpu tx", "cpu rx", "");
 		cells(b, r, &c, "*");
 		fprintf(f, TABLE_FMT, r->scheme, c.wait, c.p50, c.p99, c.p999, c.ratio, c.raw,
-			c.mps, c.mbs, c.cpu, r->noisy ? "  noisy" : "");
+			c.mps, c.mbs, c.tx, c.rx, r->noisy ? "  noisy" : "");
 		star |= r->pinned && !b->pinned;
 	}
 	if (star)
 		fprintf(f, "\n* both sides spin: they ran on two CPUs of their own (see --pin)\n");
-	fprintf(f, "ratio: round trip against the fastest of the size; vs raw: against raw-<scheme>\n");
+	fprintf(f, "ratio: round trip against the fastest of the size; vs raw: against raw-<scheme>;\n"
+		   "cpu tx, rx: CPU time per message of the sender and of the receiver, one way\n");
 }
 
 static bool same_skip(const struct ipck_bench_row *a, const struct ipck_bench_row *b)
