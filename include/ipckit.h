@@ -13,6 +13,7 @@
  *   pmsg:/name                             POSIX message queues, one per direction
  *   signal:/path                           realtime signals through a signalfd
  *                                          (see ipckit-signal(7): blocks its signal)
+ *   file:/path                             append-only logs in plain files (NFS too)
  *
  * Conventions, for every function:
  *  - Errors are negative errno values (-EPIPE, -ETIMEDOUT, ...); nothing is
@@ -88,6 +89,35 @@ ssize_t ipck_send(ipck_chan *ch, const void *msg, size_t len, int timeout_ms);
  * channel stays failed.
  */
 ssize_t ipck_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms);
+
+/*
+ * Descriptor passing (SCM_RIGHTS) on Unix socket channels: socketpair:,
+ * unix:, unix-seqpacket:, unix-dgram:, abstract:.  Every other scheme
+ * answers -ENOTSUP.
+ *
+ * ipck_send_fds sends one message like ipck_send and, with it, copies of
+ * the nfds open descriptors in fds (at most IPCK_MAX_FDS, else -EINVAL; the
+ * caller keeps and still closes its own).  A bad descriptor fails with
+ * -EBADF and nothing is sent.
+ *
+ * ipck_recv_fds receives one message like ipck_recv and the descriptors that
+ * were sent with it, never those of another message.  *nfds is the room in
+ * fds on entry and the number received on return (0 when the message carried
+ * none); received descriptors are close-on-exec and belong to the caller.
+ * -EMSGSIZE when the message is larger than cap, or carries more descriptors
+ * than *nfds (*nfds is then set to how many it carries): the message and its
+ * descriptors stay queued, held open by the channel, for a call with room.
+ * -EMFILE when the kernel could not give us all of a message's descriptors
+ * (our descriptor table was full): the message is consumed and every
+ * descriptor that came with it is closed.  On every error *nfds is 0 unless
+ * said otherwise, and no descriptor is left open in the caller's hands.
+ * ipck_recv on such a channel closes the descriptors a message carries.
+ */
+#define IPCK_MAX_FDS 253 /* SCM_MAX_FD: descriptors per message */
+ssize_t ipck_send_fds(ipck_chan *ch, const void *msg, size_t len,
+		      const int *fds, size_t nfds, int timeout_ms);
+ssize_t ipck_recv_fds(ipck_chan *ch, void *buf, size_t cap,
+		      int *fds, size_t *nfds, int timeout_ms);
 
 /*
  * Size of the next message after a recv failed with -EMSGSIZE, or -EAGAIN

@@ -154,6 +154,52 @@ IPCK_API ssize_t ipck_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
 	return n;
 }
 
+/*
+ * Descriptor passing: only a Unix socket under fdio.c's framing can carry
+ * descriptors (fdpass.c); the check is made on the channel, so every such
+ * scheme has it without a slot.
+ */
+IPCK_API ssize_t ipck_send_fds(ipck_chan *ch, const void *msg, size_t len,
+			       const int *fds, size_t nfds, int timeout_ms)
+{
+	int r = check_io(ch, msg, len, timeout_ms);
+	if (r)
+		return r;
+	if (nfds > IPCK_MAX_FDS || (nfds && !fds))
+		return -EINVAL;
+	if (!ipck__fd_can_pass(ch))
+		return -ENOTSUP;
+	if (len > ch->max_msg)
+		return -EMSGSIZE;
+	ssize_t n = ipck__fd_send_fds(ch, msg, len, fds, nfds, timeout_ms);
+	if (n >= 0) {
+		ch->st.sent_msgs++;
+		ch->st.sent_bytes += len;
+	}
+	return n;
+}
+
+IPCK_API ssize_t ipck_recv_fds(ipck_chan *ch, void *buf, size_t cap,
+			       int *fds, size_t *nfds, int timeout_ms)
+{
+	if (!nfds || (*nfds && !fds))
+		return -EINVAL;
+	struct fdwant w = {.fds = fds, .room = *nfds, .n = nfds};
+	*nfds = 0;
+	int r = check_io(ch, buf, cap, timeout_ms);
+	if (r)
+		return r;
+	if (!ipck__fd_can_pass(ch))
+		return -ENOTSUP;
+	ssize_t n = ipck__fd_recv_fds(ch, buf, cap, &w, timeout_ms);
+	if (n >= 0) {
+		ch->next_size = -EAGAIN;
+		ch->st.recv_msgs++;
+		ch->st.recv_bytes += (size_t)n;
+	}
+	return n;
+}
+
 IPCK_API ssize_t ipck_next_size(const ipck_chan *ch)
 {
 	return ch ? ch->next_size : -EINVAL;

@@ -21,6 +21,11 @@
  * after its first byte keeps the rest and flushes it before anything else
  * (the message is accepted), and a receive that ran out of time mid-message
  * keeps what it has for the next call.
+ *
+ * On Unix sockets, descriptors may ride with a message (fdpass.c): they are
+ * attached to the sendmsg carrying the frame header, and every socket read
+ * collects them, so they come out with the message they were sent with; a
+ * held record keeps its descriptors (in ch->fdq) until it is delivered.
  */
 #include "internal.h"
 #include <errno.h>
@@ -63,10 +68,18 @@ int ipck__fd_init(ipck_chan *ch, int rfd, int wfd, enum frame_kind fk)
 	return 0;
 }
 
-static ssize_t fd_writev(ipck_chan *ch, struct iovec *iov, int cnt)
+/* The descriptors a send carries until its first byte is written. */
+struct fdsend {
+	const int *fds;
+	size_t n;
+};
+
+static ssize_t fd_writev(ipck_chan *ch, struct iovec *iov, int cnt, const struct fdsend *fs)
 {
 	if (!ch->is_sock)
 		return ipck__write_nosig(ch->wfd, iov, cnt);
+	if (fs && fs->n)
+		return ipck__sendmsg_fds(ch->wfd, iov, cnt, fs->fds, fs->n);
 	struct msghdr m = {.msg_iov = iov, .msg_iovlen = (size_t)cnt};
 	ssize_t n = sendmsg(ch->wfd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
 	return n < 0 ? -errno : n;
@@ -115,12 +128,14 @@ static int tx_keep(ipck_chan *ch, const struct iovec *iov, int cnt)
  * error.  A stream write that times out part-way keeps its rest (tx_keep)
  * and counts as done.
  */
-static ssize_t write_all(ipck_chan *ch, struct iovec *iov, int cnt, size_t total, deadline_t dl)
+static ssize_t write_all(ipck_chan *ch, struct iovec *iov, int cnt, size_t total, deadline_t dl,
+			 struct fdsend fs)
 {
 	size_t done = 0;
 	while (done < total) {
-		ssize_t n = fd_writev(ch, iov, cnt);
+		ssize_t n = fd_writev(ch, iov, cnt, &fs);
 		if (n >= 0) {
+			fs.n = 0;   /* the descriptors went with the first bytes */
 			done += (size_t)n;
 			iov_advance(&iov, &cnt, (size_t)n);
 			continue;
@@ -143,7 +158,7 @@ static int tx_flush(ipck_chan *ch, deadline_t dl)
 	struct txbuf t = ch->tx;
 	ch->tx = (struct txbuf){0};
 	struct iovec iov = {t.buf + t.off, t.len - t.off};
-	ssize_t r = write_all(ch, &iov, 1, iov.iov_len, dl);
+	ssize_t r = write_all(ch, &iov, 1, iov.iov_len, dl, (struct fdsend){0});
 	if (r == -ETIMEDOUT) {   /* nothing more written: keep it as it was */
 		ch->tx = t;
 		return -ETIMEDOUT;
@@ -154,7 +169,8 @@ static int tx_flush(ipck_chan *ch, deadline_t dl)
 	return r < 0 ? (int)r : 0;
 }
 
-ssize_t ipck__fd_send(ipck_chan *ch, const void *msg, size_t len, int timeout_ms)
+ssize_t ipck__fd_send_fds(ipck_chan *ch, const void *msg, size_t len,
+			  const int *fds, size_t nfds, int timeout_ms)
 {
 	deadline_t dl = ipck__deadline(timeout_ms);
 	struct iovec iov[2];
@@ -185,11 +201,16 @@ ssize_t ipck__fd_send(ipck_chan *ch, const void *msg, size_t len, int timeout_ms
 	}
 	iov[cnt++] = (struct iovec){(void *)msg, len};
 	size_t total = len + (cnt == 2 ? iov[0].iov_len : 0);
-	ssize_t r = write_all(ch, iov, cnt, total, dl);
+	ssize_t r = write_all(ch, iov, cnt, total, dl, (struct fdsend){fds, nfds});
 	if (r < 0)
 		return r;
 	ch->tx_seq++;
 	return (ssize_t)len;
+}
+
+ssize_t ipck__fd_send(ipck_chan *ch, const void *msg, size_t len, int timeout_ms)
+{
+	return ipck__fd_send_fds(ch, msg, len, NULL, 0, timeout_ms);
 }
 
 /* Send the goodbye of a datagram scheme so the peer sees -EPIPE; best effort. */
@@ -201,7 +222,7 @@ void ipck__fd_bye(ipck_chan *ch)
 	struct dgram_hdr dh = {.seq = htole32(ch->tx_seq), .tag = TAG_BYE};
 	struct iovec iov = {&dh, sizeof(dh)};
 	if (ch->frame == FRAME_DGRAM)
-		fd_writev(ch, &iov, 1);
+		fd_writev(ch, &iov, 1, NULL);
 }
 
 /* ---- receiving ----------------------------------------------------------- */
@@ -215,16 +236,19 @@ static bool may_block(const ipck_chan *ch, deadline_t dl)
 	return ch->is_sock && dl < 0 && ch->peer_fd < 0;
 }
 
-/* read(2) on a pipe, recv(2) on a socket; > 0, 0 at EOF, or -errno. */
+/*
+ * read(2) on a pipe; on a socket a recvmsg that keeps the descriptors it
+ * meets for their frame; > 0, 0 at EOF, or -errno.
+ */
 static ssize_t fd_read(ipck_chan *ch, void *buf, size_t n, bool block)
 {
 	for (;;) {
-		ssize_t r = ch->is_sock ? recv(ch->fd, buf, n, block ? 0 : MSG_DONTWAIT)
+		ssize_t r = ch->is_sock ? ipck__stream_read(ch, buf, n, block ? 0 : MSG_DONTWAIT)
 					: read(ch->fd, buf, n);
-		if (r >= 0)
+		if (r < 0 && !ch->is_sock)
+			r = -errno;
+		if (r != -EINTR)
 			return r;
-		if (errno != EINTR)
-			return -errno;
 	}
 }
 
@@ -296,7 +320,8 @@ static int rx_wait(ipck_chan *ch, deadline_t dl, bool *gone)
 }
 
 /* A message larger than the buffer goes straight into the caller's buffer. */
-static ssize_t stream_recv_big(ipck_chan *ch, unsigned char *buf, size_t len, deadline_t dl)
+static ssize_t stream_recv_big(ipck_chan *ch, unsigned char *buf, size_t len, deadline_t dl,
+			       struct fdwant *w)
 {
 	struct rxbuf *rx = &ch->rx;
 	size_t got = rx_avail(rx);
@@ -320,10 +345,12 @@ static ssize_t stream_recv_big(ipck_chan *ch, unsigned char *buf, size_t len, de
 		return io_err(ch, e);
 	}
 	rx->have_hdr = false;
-	return (ssize_t)len;
+	e = ipck__fds_take(ch, w);
+	return e ? e : (ssize_t)len;
 }
 
-static ssize_t stream_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl)
+static ssize_t stream_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl,
+			   struct fdwant *w)
 {
 	struct rxbuf *rx = &ch->rx;
 	bool gone = false;
@@ -334,13 +361,14 @@ static ssize_t stream_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl)
 			l = le32toh(l);
 			if (l > ch->max_msg)
 				return ch->err = -EPROTO;   /* never allocate for a liar */
+			ipck__fds_claim(ch, rx_avail(rx), 4 + (size_t)l);
 			rx->start += 4;
 			rx->have_hdr = true;
 			rx->hdr_len = l;
 		}
 		if (rx->have_hdr) {
 			size_t len = rx->hdr_len;
-			if (len > cap) {
+			if (len > cap || ipck__fds_fit(ch, w)) {
 				ch->next_size = (ssize_t)len;
 				return -EMSGSIZE;
 			}
@@ -348,10 +376,11 @@ static ssize_t stream_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl)
 				memcpy(buf, rx->buf + rx->start, len);
 				rx->start += len;
 				rx->have_hdr = false;
-				return (ssize_t)len;
+				int e = ipck__fds_take(ch, w);
+				return e ? e : (ssize_t)len;
 			}
 			if (len > rx->cap)
-				return stream_recv_big(ch, buf, len, dl);
+				return stream_recv_big(ch, buf, len, dl, w);
 		}
 		ssize_t n = rx_fill(ch, may_block(ch, dl));
 		if (n > 0)
@@ -366,14 +395,53 @@ static ssize_t stream_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl)
 	}
 }
 
+static ssize_t held_take(ipck_chan *ch, void *buf, size_t cap, struct fdwant *w);
+static ssize_t held_keep(ipck_chan *ch, const void *buf, size_t cap, size_t len);
+
+/* One read of a raw stream; on a socket, with the descriptors that came. */
+static ssize_t raw_read(ipck_chan *ch, void *buf, size_t cap, bool block, struct fdbatch *b)
+{
+	struct iovec iov = {buf, cap};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+	*b = (struct fdbatch){0};
+	for (;;) {
+		ssize_t n = ch->is_sock ? ipck__recvmsg_fds(ch->fd, &m, block ? 0 : MSG_DONTWAIT, b)
+					: read(ch->fd, buf, cap);
+		if (n < 0 && !ch->is_sock)
+			n = -errno;
+		if (n != -EINTR)
+			return n;
+	}
+}
+
+/* A record (or raw read) of n bytes in buf came with b: deliver or hold it. */
+static ssize_t rec_deliver(ipck_chan *ch, void *buf, size_t cap, size_t n, struct fdbatch *b,
+			   struct fdwant *w)
+{
+	int e = ipck__fds_set(ch, b);
+	if (e)
+		return e;
+	if (n > cap)
+		return held_keep(ch, buf, cap, n);
+	if (ipck__fds_fit(ch, w))   /* too many descriptors: hold it all */
+		return held_keep(ch, buf, n, n);
+	e = ipck__fds_take(ch, w);
+	return e ? e : (ssize_t)n;
+}
+
 /* Raw stream: whatever bytes are there, up to cap, as one message. */
-static ssize_t raw_stream_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl)
+static ssize_t raw_stream_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl,
+			       struct fdwant *w)
 {
 	bool gone = false;
+	if (ch->held.buf)
+		return held_take(ch, buf, cap, w);
 	for (;;) {
-		ssize_t n = fd_read(ch, buf, cap, may_block(ch, dl));
+		struct fdbatch b;
+		ssize_t n = raw_read(ch, buf, cap, may_block(ch, dl), &b);
 		if (n > 0 || (n == 0 && cap == 0))
-			return n;
+			return rec_deliver(ch, buf, cap, (size_t)n, &b, w);
+		ipck__fdbatch_close(&b);
 		if (n == 0)
 			return io_err(ch, -EPIPE);
 		if (n != -EAGAIN)
@@ -389,11 +457,11 @@ static size_t hdr_size(enum frame_kind fk)
 	return fk == FRAME_SEQPACKET ? 1 : fk == FRAME_DGRAM ? sizeof(struct dgram_hdr) : 0;
 }
 
-/* Deliver the held record, or -EMSGSIZE while it still does not fit. */
-static ssize_t held_take(ipck_chan *ch, void *buf, size_t cap)
+/* Deliver the held record, or -EMSGSIZE while it (or its descriptors) does not fit. */
+static ssize_t held_take(ipck_chan *ch, void *buf, size_t cap, struct fdwant *w)
 {
 	struct held *h = &ch->held;
-	if (h->len > cap) {
+	if (h->len > cap || ipck__fds_fit(ch, w)) {
 		ch->next_size = (ssize_t)h->len;
 		return -EMSGSIZE;
 	}
@@ -402,7 +470,8 @@ static ssize_t held_take(ipck_chan *ch, void *buf, size_t cap)
 	free(h->buf);
 	h->buf = NULL;
 	h->len = 0;
-	return (ssize_t)n;
+	int e = ipck__fds_take(ch, w);
+	return e ? e : (ssize_t)n;
 }
 
 /* A record of len bytes overflowed cap into the spill buffer: hold it. */
@@ -412,7 +481,8 @@ static ssize_t held_keep(ipck_chan *ch, const void *buf, size_t cap, size_t len)
 	if (!b)
 		return ch->err = -ENOMEM;
 	memcpy(b, buf, cap);
-	memcpy(b + cap, ch->held.spill, len - cap);
+	if (len > cap)
+		memcpy(b + cap, ch->held.spill, len - cap);
 	ch->held.buf = b;
 	ch->held.len = len;
 	ch->next_size = (ssize_t)len;
@@ -447,13 +517,13 @@ static ssize_t rec_check(ipck_chan *ch, const struct dgram_hdr *h, ssize_t n, in
 	return n - (ssize_t)hl;
 }
 
-static ssize_t rec_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl)
+static ssize_t rec_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl, struct fdwant *w)
 {
 	struct dgram_hdr h;
 	size_t hl = hdr_size(ch->frame);
 	bool spill = cap < ch->max_msg, gone = false;
 	if (ch->held.buf)
-		return held_take(ch, buf, cap);
+		return held_take(ch, buf, cap, w);
 	if (ch->eof)
 		return -EPIPE;
 	if (spill && !ch->held.spill && !(ch->held.spill = malloc(ch->max_msg)))
@@ -462,37 +532,48 @@ static ssize_t rec_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl)
 		struct iovec iov[3] = {{&h, hl}, {buf, cap}, {ch->held.spill, ch->max_msg - cap}};
 		struct msghdr m = {.msg_iov = hl ? iov : iov + 1,
 				   .msg_iovlen = (hl ? 1u : 0u) + 1u + spill};
-		ssize_t n = recvmsg(ch->fd, &m, may_block(ch, dl) ? 0 : MSG_DONTWAIT);
+		struct fdbatch b;
+		ssize_t n = ipck__recvmsg_fds(ch->fd, &m, may_block(ch, dl) ? 0 : MSG_DONTWAIT, &b);
 		if (n >= 0) {
 			n = rec_check(ch, &h, n, m.msg_flags);
+			if (n >= 0)
+				return rec_deliver(ch, buf, cap, (size_t)n, &b, w);
+			ipck__fdbatch_close(&b);
 			if (n == -EAGAIN)
 				continue;
-			return n > (ssize_t)cap ? held_keep(ch, buf, cap, (size_t)n) : n;
+			return n;
 		}
-		if (errno == EINTR)
+		if (n == -EINTR)
 			continue;
-		if (errno != EAGAIN)
-			return io_err(ch, -errno);
+		if (n != -EAGAIN)
+			return io_err(ch, (int)n);
 		int r = rx_wait(ch, dl, &gone);
 		if (r)
 			return r;
 	}
 }
 
-ssize_t ipck__fd_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
+ssize_t ipck__fd_recv_fds(ipck_chan *ch, void *buf, size_t cap, struct fdwant *w,
+			  int timeout_ms)
 {
 	deadline_t dl = ipck__deadline(timeout_ms);
 	ssize_t n;
+	if (w)
+		*w->n = 0;
 	if (ch->frame == FRAME_STREAM) {
-		n = stream_recv(ch, buf, cap, dl);
+		n = stream_recv(ch, buf, cap, dl, w);
 		ipck__poll_mark(ch, rx_complete(ch));
-	} else if (ch->frame == FRAME_NONE && ch->is_bytes) {
-		n = raw_stream_recv(ch, buf, cap, dl);
 	} else {
-		n = rec_recv(ch, buf, cap, dl);
+		n = ch->frame == FRAME_NONE && ch->is_bytes ? raw_stream_recv(ch, buf, cap, dl, w)
+							    : rec_recv(ch, buf, cap, dl, w);
 		ipck__poll_mark(ch, ch->held.buf != NULL);
 	}
 	return n;
+}
+
+ssize_t ipck__fd_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
+{
+	return ipck__fd_recv_fds(ch, buf, cap, NULL, timeout_ms);
 }
 
 int ipck__fd_pollfd(const ipck_chan *cch)
@@ -518,6 +599,7 @@ int ipck__fd_close(ipck_chan *ch)
 	free(ch->rx.buf);
 	free(ch->held.buf);
 	free(ch->held.spill);
+	ipck__fds_free(ch);
 	int r1 = ipck__close_fd(ch->fd);
 	int r2 = ch->wfd != ch->fd ? ipck__close_fd(ch->wfd) : 0;
 	ch->fd = ch->wfd = -1;

@@ -41,6 +41,7 @@ enum {
 	OPT_KEEP = 1u << 13,        /* keep=1 */
 	OPT_PRIORITY = 1u << 14,    /* priority=N: pmsg send priority */
 	OPT_SIG = 1u << 15,         /* sig=SIGRTMIN+4: signal of the signal: scheme */
+	OPT_POLL_MS = 1u << 16,     /* poll_ms=N: file: poll every N ms, not inotify */
 };
 
 struct ipck_url {
@@ -57,6 +58,7 @@ struct ipck_url {
 	bool mpmc, mailbox, broadcast, drop_oldest, keep, from_start;
 	unsigned priority;
 	int sig;                  /* signal: this side receives on, 0 = default */
+	unsigned poll_ms;         /* file: 0 = inotify where it works */
 };
 
 int ipck__url_parse(const char *url, struct ipck_url *u);
@@ -117,6 +119,7 @@ struct ipck_chan {
 	int poll_ep;         /* epoll set behind ipck_pollfd, or -1 */
 	int poll_ev;         /* eventfd in it: "a message is buffered here" */
 	bool poll_marked;    /* poll_ev is readable now */
+	struct fdq *fdq;     /* descriptors received, not yet delivered (fdpass.c) */
 	unsigned char priv[] __attribute__((aligned(16)));
 };
 
@@ -210,6 +213,48 @@ int ipck__fd_close(ipck_chan *ch);
 void ipck__fd_bye(ipck_chan *ch);
 /* Setup shared by descriptor schemes: framing, sizes, buffers. */
 int ipck__fd_init(ipck_chan *ch, int rfd, int wfd, enum frame_kind fk);
+
+/* ---- descriptor passing (fdpass.c) ------------------------------------ */
+
+/* The descriptors that came with one message (or one stream read). */
+struct fdbatch {
+	int *fds;          /* malloc'd, n of them; ours until delivered */
+	size_t n;
+	int64_t lo, hi;    /* stream: bytes [lo, hi) of the read they came with */
+	bool lost;         /* MSG_CTRUNC or no memory: some did not make it */
+};
+
+/* Where a receive puts descriptors: room in fds, count out in *n. */
+struct fdwant {
+	int *fds;
+	size_t room;
+	size_t *n;
+};
+
+/* A channel that can carry descriptors: a Unix socket under fdio.c. */
+bool ipck__fd_can_pass(const ipck_chan *ch);
+ssize_t ipck__fd_send_fds(ipck_chan *ch, const void *msg, size_t len,
+			  const int *fds, size_t nfds, int timeout_ms);
+/* w NULL: descriptors that come with the message are closed. */
+ssize_t ipck__fd_recv_fds(ipck_chan *ch, void *buf, size_t cap, struct fdwant *w,
+			  int timeout_ms);
+/* sendmsg with the descriptors attached; count or -errno. */
+ssize_t ipck__sendmsg_fds(int fd, struct iovec *iov, int cnt, const int *fds, size_t nfds);
+/* recvmsg (MSG_CMSG_CLOEXEC) collecting any descriptors into *b. */
+struct msghdr;
+ssize_t ipck__recvmsg_fds(int fd, struct msghdr *m, int flags, struct fdbatch *b);
+/* A stream read of a socket channel; descriptors wait for their frame. */
+ssize_t ipck__stream_read(ipck_chan *ch, void *p, size_t n, int flags);
+/* A stream frame of frame_len bytes starts avail bytes before the read end. */
+void ipck__fds_claim(ipck_chan *ch, size_t avail, size_t frame_len);
+/* -EMSGSIZE (and *w->n set) when the current message's descriptors do not fit. */
+int ipck__fds_fit(ipck_chan *ch, struct fdwant *w);
+/* Hand the current message's descriptors over (or close them): 0 or -EMFILE. */
+int ipck__fds_take(ipck_chan *ch, struct fdwant *w);
+/* Make b the current message's descriptors (a record's); 0 or -ENOMEM. */
+int ipck__fds_set(ipck_chan *ch, struct fdbatch *b);
+void ipck__fdbatch_close(struct fdbatch *b);
+void ipck__fds_free(ipck_chan *ch);
 
 /* Control tags of framed messages (seqpacket tag byte, dgram header). */
 enum { TAG_DATA = 1, TAG_HELLO = 2, TAG_WELCOME = 3, TAG_BYE = 4, TAG_WAKE = 5 };

@@ -17,6 +17,7 @@ extern const struct ipck_scheme ipck__scheme_signal;
 extern const struct ipck_scheme ipck__scheme_fifo;
 extern const struct ipck_scheme ipck__scheme_pmsg;
 extern const struct ipck_scheme ipck__scheme_svmsg;
+extern const struct ipck_scheme ipck__scheme_file;
 
 const struct ipck_scheme *const ipck__schemes[] = {
 	&ipck__scheme_pipe,
@@ -31,6 +32,7 @@ const struct ipck_scheme *const ipck__schemes[] = {
 	&ipck__scheme_fifo,
 	&ipck__scheme_pmsg,
 	&ipck__scheme_svmsg,
+	&ipck__scheme_file,
 	NULL,
 };
 

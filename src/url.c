@@ -62,6 +62,7 @@ static int set_option(struct ipck_url *u, const char *k, size_t kn, const char *
 		{"mailbox", OPT_MAILBOX}, {"broadcast", OPT_BROADCAST}, {"drop", OPT_DROP},
 		{"from", OPT_FROM}, {"keep", OPT_KEEP}, {"priority", OPT_PRIORITY},
 		{"sig", OPT_SIG},
+		{"poll_ms", OPT_POLL_MS},
 	};
 	unsigned bit = 0;
 	unsigned long long x = 0;
@@ -110,6 +111,7 @@ static int set_option(struct ipck_url *u, const char *k, size_t kn, const char *
 	case OPT_CAPACITY: u->capacity = (size_t)x; break;
 	case OPT_SPIN_US:  u->spin_us = (unsigned)x; break;
 	case OPT_PRIORITY: u->priority = (unsigned)x; break;
+	case OPT_POLL_MS:  if (!x || x > 60000) return -EINVAL; u->poll_ms = (unsigned)x; break;
 	}
 	return 0;
 }
