@@ -127,9 +127,40 @@ int cli_accept(ipck_chan *l, ipck_chan **c, int timeout_ms)
 
 ssize_t cli_recv(ipck_chan *c, void *buf, size_t cap, int timeout_ms)
 {
+	return cli_recv_any(c, buf, cap, NULL, NULL, NULL, timeout_ms);
+}
+
+ssize_t cli_recv_from(ipck_chan *c, void *buf, size_t cap, pid_t *from, int timeout_ms)
+{
+	return cli_recv_any(c, buf, cap, NULL, NULL, from, timeout_ms);
+}
+
+ssize_t cli_recv_fds(ipck_chan *c, void *buf, size_t cap, int *fds, size_t *nfds, int timeout_ms)
+{
+	return cli_recv_any(c, buf, cap, fds, nfds, NULL, timeout_ms);
+}
+
+/* One library receive: with descriptors (fds), else with the sender (from). */
+static ssize_t recv_once(ipck_chan *c, void *buf, size_t cap, int *fds, size_t *nfds,
+			 pid_t *from, int t)
+{
+	if (!fds)
+		return ipck_recv_from(c, buf, cap, from, t);
+	ssize_t n = ipck_recv_fds(c, buf, cap, fds, nfds, t);
+	if (from)
+		*from = n >= 0 ? ipck_peer_pid(c) : 0;
+	return n;
+}
+
+ssize_t cli_recv_any(ipck_chan *c, void *buf, size_t cap, int *fds, size_t *nfds, pid_t *from,
+		     int timeout_ms)
+{
 	int64_t end = mono_ms() + timeout_ms;
+	size_t room = nfds ? *nfds : 0;
 	for (;;) {
-		ssize_t n = ipck_recv(c, buf, cap, 0);
+		if (nfds)
+			*nfds = room;   /* in/out: the room again for every try */
+		ssize_t n = recv_once(c, buf, cap, fds, nfds, from, 0);
 		if (n != -ETIMEDOUT)
 			return n;
 		int left = timeout_ms < 0 ? -1 : (int)(end - mono_ms());
@@ -138,7 +169,9 @@ ssize_t cli_recv(ipck_chan *c, void *buf, size_t cap, int timeout_ms)
 		int part = left < 0 || left > SLICE_MS ? SLICE_MS : left;
 		int fd = ipck_pollfd(c);
 		if (fd < 0) {   /* no descriptor: wait inside the library, in slices */
-			n = ipck_recv(c, buf, cap, part);
+			if (nfds)
+				*nfds = room;
+			n = recv_once(c, buf, cap, fds, nfds, from, part);
 			if (n != -ETIMEDOUT)
 				return n;
 		} else if (cli_wait_readable(fd, part) == -EINTR) {
@@ -151,9 +184,17 @@ ssize_t cli_recv(ipck_chan *c, void *buf, size_t cap, int timeout_ms)
 
 ssize_t cli_send(ipck_chan *c, const void *msg, size_t len, int timeout_ms)
 {
+	return cli_send_fds(c, msg, len, NULL, 0, timeout_ms);
+}
+
+ssize_t cli_send_fds(ipck_chan *c, const void *msg, size_t len, const int *fds, size_t nfds,
+		     int timeout_ms)
+{
 	int64_t end = mono_ms() + timeout_ms;
-	for (;;) {
-		ssize_t n = ipck_send(c, msg, len, slice(timeout_ms, end));
+	for (;;) {   /* -ETIMEDOUT: nothing was sent, descriptors included */
+		int part = slice(timeout_ms, end);
+		ssize_t n = nfds ? ipck_send_fds(c, msg, len, fds, nfds, part)
+				 : ipck_send(c, msg, len, part);
 		if (n != -ETIMEDOUT)
 			return n;
 		if (cli_interrupted())
@@ -172,6 +213,11 @@ int cli_connect(ipck_chan **c, const char *url, bool listen, int timeout_ms, ipc
 	if (r < 0)
 		return r;
 	r = cli_accept(*lp, c, timeout_ms);
+	if (r == -ENOTSUP) {   /* a mailbox (?mailbox=1): the listener itself receives */
+		*c = *lp;
+		*lp = NULL;
+		return 0;
+	}
 	if (r < 0) {
 		ipck_close(*lp);
 		*lp = NULL;

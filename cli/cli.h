@@ -29,6 +29,7 @@ int cmd_rm(int argc, char **argv);
 int cmd_limits(int argc, char **argv);
 int cmd_signals(int argc, char **argv);
 int cmd_kill(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
 
 extern const struct cli_cmd cli_cmds[];
 extern const char *cli_prog;   /* "ipckit CMD" for messages */
@@ -56,7 +57,15 @@ int cli_wait_any(const int *fds, int n, int timeout_ms);   /* 1 ready, 0 timeout
 int cli_accept(ipck_chan *l, ipck_chan **c, int timeout_ms);
 ssize_t cli_recv(ipck_chan *c, void *buf, size_t cap, int timeout_ms);
 ssize_t cli_send(ipck_chan *c, const void *msg, size_t len, int timeout_ms);
-/* Open url: with listen, create it and accept one peer (*l keeps the listener). */
+/* The same with descriptors (ipck_send_fds / ipck_recv_fds; *nfds is in/out). */
+ssize_t cli_send_fds(ipck_chan *c, const void *msg, size_t len, const int *fds, size_t nfds,
+		     int timeout_ms);
+ssize_t cli_recv_fds(ipck_chan *c, void *buf, size_t cap, int *fds, size_t *nfds, int timeout_ms);
+ssize_t cli_recv_from(ipck_chan *c, void *buf, size_t cap, pid_t *from, int timeout_ms);
+ssize_t cli_recv_any(ipck_chan *c, void *buf, size_t cap, int *fds, size_t *nfds, pid_t *from,
+		     int timeout_ms);
+/* Open url: with listen, create it and accept one peer (*l keeps the listener);
+ * a mailbox listener (?mailbox=1) is itself *c, and *l is NULL. */
 int cli_connect(ipck_chan **c, const char *url, bool listen, int timeout_ms, ipck_chan **l);
 /* ls.c, shared with rm: a KIND word ("svshm", "sysv", "posix") and/or --user U
  * into opts.  0, or the exit status of a usage error (already printed). */

@@ -21,6 +21,7 @@ const struct cli_cmd cli_cmds[] = {
 	{"limits", cmd_limits, "show the kernel's IPC limits and their use"},
 	{"signals", cmd_signals, "list every signal, or wait for signals and show who sent them"},
 	{"kill", cmd_kill, "queue a signal with a value to processes (sigqueue)"},
+	{"demo", cmd_demo, "run a classic IPC example pair live, each system call shown"},
 	{NULL, NULL, NULL},
 };
 

@@ -1,18 +1,21 @@
 /*
- * recv.c - ipckit recv [-l] [--raw] [-n COUNT] [-t MS] [--hex] [-0] URL
+ * recv.c - ipckit recv [-l] [--raw] [-n COUNT] [-t MS] [--hex] [-0] [--from] URL
  *
  * Prints each message on its own line (or as hex), until COUNT messages,
  * the timeout, or the end of the peer.  On a raw byte stream the bytes are
- * cut into lines, each one a message.
+ * cut into lines, each one a message.  --from puts the sender's pid and a
+ * tab first (ipck_recv_from): the point of a mailbox, "-l URL?mailbox=1".
  */
 #include "cli.h"
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char recv_help[] =
-	"usage: ipckit recv [-l] [--raw] [-n COUNT] [-t MS] [--hex] [-0] URL\n"
+	"usage: ipckit recv [-l] [--raw] [-n COUNT] [-t MS] [--hex] [-0] [--from] URL\n"
 	"Receive messages from URL and print each on its own line.\n\n"
 	"  -l, --listen      create URL and wait for a peer instead of connecting\n"
 	"      --raw         talk to a plain kernel object: no framing, no rendezvous\n"
@@ -20,19 +23,50 @@ static const char recv_help[] =
 	"  -t, --timeout MS  stop when no message came for MS milliseconds\n"
 	"  -x, --hex         print messages as hex\n"
 	"  -0, --null        end each printed message with NUL instead of newline\n"
+	"      --fd          also take descriptors passed with each message and print\n"
+	"                    what each points to (fd: PATH TYPE SIZE), then close it\n"
+	"      --from        put the sender's pid and a tab before each message\n"
+	"                    (0 when unknown); with -l and ?mailbox=1, from many senders\n"
 	"  -h, --help        this help\n\n"
 	"Exit status: 0 done (count reached, timeout, or the peer ended), 1 failed,\n"
 	"2 bad usage, 130 interrupted.\n"
-	"Example: ipckit recv -l -n 1 pmsg:/inbox\n";
+	"Example: ipckit recv -l -n 1 pmsg:/inbox\n"
+	"         ipckit recv -l --from 'unix-dgram:/tmp/mb?mailbox=1'\n";
 
 struct recv_opts {
-	bool listen, raw, hex, nul;
+	bool listen, raw, hex, nul, fd, from;
 	long long count;
 	int timeout;
 };
 
-static void print_msg(const unsigned char *m, size_t n, const struct recv_opts *o)
+/* One line per received descriptor: what it points to; then it is closed. */
+static void print_fds(const int *fds, size_t n)
 {
+	for (size_t i = 0; i < n; i++) {
+		char link[64], target[4096] = "?";
+		struct stat st;
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fds[i]);
+		ssize_t k = readlink(link, target, sizeof(target) - 1);
+		target[k > 0 ? k : 1] = '\0';
+		const char *type = "?";
+		long long size = -1;
+		if (fstat(fds[i], &st) == 0) {
+			type = S_ISREG(st.st_mode) ? "file" : S_ISDIR(st.st_mode) ? "directory"
+				: S_ISFIFO(st.st_mode) ? "fifo" : S_ISSOCK(st.st_mode) ? "socket"
+				: S_ISCHR(st.st_mode) ? "char-device" : S_ISBLK(st.st_mode) ? "block-device"
+				: "other";
+			size = (long long)st.st_size;
+		}
+		printf("fd: %s %s %lld\n", target, type, size);
+		close(fds[i]);
+	}
+	fflush(stdout);
+}
+
+static void print_msg(const unsigned char *m, size_t n, const struct recv_opts *o, pid_t from)
+{
+	if (o->from)
+		printf("%d\t", (int)from);
 	if (o->hex)
 		for (size_t i = 0; i < n; i++)
 			printf("%02x", m[i]);
@@ -44,7 +78,7 @@ static void print_msg(const unsigned char *m, size_t n, const struct recv_opts *
 
 /* Cut raw stream bytes into lines; returns how many whole lines it printed. */
 static long long print_lines(char **acc, size_t *len, const char *m, size_t n,
-			     const struct recv_opts *o, long long room)
+			     const struct recv_opts *o, long long room, pid_t from)
 {
 	char sep = o->nul ? '\0' : '\n', *b = realloc(*acc, *len + n + 1);
 	long long k = 0;
@@ -55,7 +89,7 @@ static long long print_lines(char **acc, size_t *len, const char *m, size_t n,
 	*acc = b;
 	char *p = b, *e;
 	while (k < room && (e = memchr(p, sep, *len - (size_t)(p - b)))) {
-		print_msg((unsigned char *)p, (size_t)(e - p), o);
+		print_msg((unsigned char *)p, (size_t)(e - p), o, from);
 		p = e + 1;
 		k++;
 	}
@@ -71,9 +105,13 @@ static int recv_loop(ipck_chan *c, const char *url, const struct recv_opts *o, b
 	char *acc = NULL;
 	size_t acc_len = 0;
 	long long got = 0;
+	pid_t from = 0;
 	int r = 0;
+	int fds[IPCK_MAX_FDS];
+	size_t nfds = 0;
 	while (buf && (o->count < 0 || got < o->count)) {
-		ssize_t n = cli_recv(c, buf, cap, o->timeout);
+		nfds = IPCK_MAX_FDS;
+		ssize_t n = cli_recv_any(c, buf, cap, o->fd ? fds : NULL, &nfds, &from, o->timeout);
 		if (n == -EMSGSIZE && ipck_next_size(c) > 0) {
 			unsigned char *b = realloc(buf, (size_t)ipck_next_size(c));
 			if (!b)
@@ -93,17 +131,19 @@ static int recv_loop(ipck_chan *c, const char *url, const struct recv_opts *o, b
 			break;
 		}
 		if (!bytes) {
-			print_msg(buf, (size_t)n, o);
+			print_msg(buf, (size_t)n, o, from);
+			if (o->fd)
+				print_fds(fds, nfds);
 			got++;
 		} else {
 			got += print_lines(&acc, &acc_len, (char *)buf, (size_t)n, o,
-					   o->count < 0 ? (1LL << 62) : o->count - got);
+					   o->count < 0 ? (1LL << 62) : o->count - got, from);
 		}
 	}
 	if (!buf)
 		r = cli_err(-ENOMEM, "%s", url);
 	if (!r && bytes && acc_len && (o->count < 0 || got < o->count)) {
-		print_msg((unsigned char *)acc, acc_len, o);   /* a last line without newline */
+		print_msg((unsigned char *)acc, acc_len, o, from);   /* a last line without newline */
 		got++;
 	}
 	if (!r && o->count >= 0 && got < o->count)
@@ -118,7 +158,8 @@ static int parse_recv(int argc, char **argv, struct recv_opts *o)
 	static const struct option lo[] = {
 		{"listen", no_argument, 0, 'l'}, {"raw", no_argument, 0, 'r'},
 		{"count", required_argument, 0, 'n'}, {"timeout", required_argument, 0, 't'},
-		{"hex", no_argument, 0, 'x'}, {"null", no_argument, 0, '0'},
+		{"hex", no_argument, 0, 'x'}, {"null", no_argument, 0, '0'}, {"fd", no_argument, 0, 'F'},
+		{"from", no_argument, 0, 'f'},
 		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
 	long long v;
 	int c;
@@ -130,6 +171,8 @@ static int parse_recv(int argc, char **argv, struct recv_opts *o)
 		case 'r': o->raw = true; break;
 		case 'x': o->hex = true; break;
 		case '0': o->nul = true; break;
+		case 'F': o->fd = true; break;
+		case 'f': o->from = true; break;
 		case 'n':
 			if (!cli_int(optarg, 0, 1LL << 62, &o->count))
 				return cli_usage("--count wants a number, not '%s'", optarg);

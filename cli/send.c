@@ -24,19 +24,32 @@ static const char send_help[] =
 	"      --priority N  POSIX queue priority of the messages (pmsg:)\n"
 	"  -0, --null        standard input holds NUL-separated messages\n"
 	"  -f, --file F      send the whole file F as one message\n"
+	"      --fd FILE     pass an open descriptor of FILE with the first message\n"
+	"                    (unix, unix-seqpacket, unix-dgram, abstract; repeatable;\n"
+	"                    with no MESSAGE, the message is FILE's name)\n"
 	"  -h, --help        this help\n\n"
 	"Exit status: 0 sent, 1 failed, 2 bad usage.\n"
 	"Example: ipckit send unix:/tmp/s.sock hello world\n";
+
+#define SEND_MAX_FDS 8
 
 struct send_opts {
 	bool listen, raw, nul;
 	int timeout;
 	const char *file, *prio;
+	const char *fd_path[SEND_MAX_FDS];
+	int fds[SEND_MAX_FDS];
+	size_t nfds;
 };
 
-static int send_one(ipck_chan *c, const char *url, const void *m, size_t n, int timeout, size_t k)
+/* Message k; the first one carries the --fd descriptors. */
+static int send_one(ipck_chan *c, const char *url, const void *m, size_t n,
+		    const struct send_opts *o, size_t k)
 {
-	ssize_t r = cli_send(c, m, n, timeout);
+	ssize_t r = cli_send_fds(c, m, n, o->fds, k ? 0 : o->nfds, o->timeout);
+	if (r == -ENOTSUP && o->nfds)
+		return cli_err((int)r, "%s: this scheme cannot pass descriptors (unix:, "
+			       "unix-seqpacket:, unix-dgram:, abstract: can)", url);
 	if (r == -EINTR)
 		return cli_err(0, "%s: interrupted after %zu messages", url, k);
 	if (r == -EMSGSIZE)
@@ -52,13 +65,13 @@ static int send_framed(ipck_chan *c, const char *url, const char *m, size_t n,
 		       const struct send_opts *o, bool bytes, size_t k)
 {
 	if (!bytes)
-		return send_one(c, url, m, n, o->timeout, k);
+		return send_one(c, url, m, n, o, k);
 	char *b = malloc(n + 1);
 	if (!b)
 		return cli_err(-ENOMEM, "%s", url);
 	memcpy(b, m, n);
 	b[n] = o->nul ? '\0' : '\n';
-	int r = send_one(c, url, b, n + 1, o->timeout, k);
+	int r = send_one(c, url, b, n + 1, o, k);
 	free(b);
 	return r;
 }
@@ -102,7 +115,7 @@ static int send_file(ipck_chan *c, const char *url, const struct send_opts *o)
 	close(fd);
 	int r = !b ? cli_err(-ENOMEM, "%s", o->file)
 		: got != (size_t)st.st_size ? cli_err(-EIO, "reading %s", o->file)
-		: send_one(c, url, b, got, o->timeout, 0);
+		: send_one(c, url, b, got, o, 0);
 	free(b);
 	return r;
 }
@@ -113,7 +126,7 @@ static int parse_send(int argc, char **argv, struct send_opts *o)
 		{"listen", no_argument, 0, 'l'}, {"raw", no_argument, 0, 'r'},
 		{"timeout", required_argument, 0, 't'}, {"priority", required_argument, 0, 'p'},
 		{"null", no_argument, 0, '0'}, {"file", required_argument, 0, 'f'},
-		{"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+		{"fd", required_argument, 0, 'F'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
 	long long v;
 	int c;
 	*o = (struct send_opts){.timeout = -1};
@@ -124,6 +137,11 @@ static int parse_send(int argc, char **argv, struct send_opts *o)
 		case 'r': o->raw = true; break;
 		case '0': o->nul = true; break;
 		case 'f': o->file = optarg; break;
+		case 'F':
+			if (o->nfds == SEND_MAX_FDS)
+				return cli_usage("at most %d --fd", SEND_MAX_FDS);
+			o->fd_path[o->nfds++] = optarg;
+			break;
 		case 'p':
 			if (!cli_int(optarg, 0, 32767, &v))
 				return cli_usage("--priority wants a number 0..32767, not '%s'", optarg);
@@ -145,42 +163,78 @@ static int parse_send(int argc, char **argv, struct send_opts *o)
 	return 0;
 }
 
+/* Open the --fd files: O_NONBLOCK so a FIFO does not wait for a writer. */
+static int open_fds(struct send_opts *o)
+{
+	for (size_t i = 0; i < o->nfds; i++) {
+		o->fds[i] = open(o->fd_path[i], O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		if (o->fds[i] < 0) {
+			int e = cli_err(-errno, "--fd %s", o->fd_path[i]);
+			while (i--)
+				close(o->fds[i]);
+			return e;
+		}
+	}
+	return 0;
+}
+
+/* The messages: --file, the arguments, the --fd name, or standard input. */
+static int send_all(ipck_chan *c, const char *url, const struct send_opts *o, int argc, char **argv)
+{
+	bool bytes = cli_is_byte_stream(url, o->raw);
+	int r = 0;
+	if (o->file)
+		return send_file(c, url, o);
+	if (optind + 1 == argc && o->nfds)
+		return send_framed(c, url, o->fd_path[0], strlen(o->fd_path[0]), o, bytes, 0);
+	if (optind + 1 == argc)
+		return send_stdin(c, url, o, bytes);
+	for (int i = optind + 1; !r && i < argc; i++)
+		r = send_framed(c, url, argv[i], strlen(argv[i]), o, bytes, (size_t)(i - optind - 1));
+	return r;
+}
+
+static char *send_url(const struct send_opts *o, const char *arg)
+{
+	char *url = o->raw ? cli_url_with(arg, "raw=1") : strdup(arg);
+	if (url && o->prio) {
+		char opt[32], *u2;
+		snprintf(opt, sizeof(opt), "priority=%s", o->prio);
+		u2 = cli_url_with(url, opt);
+		free(url);
+		url = u2;
+	}
+	return url;
+}
+
 int cmd_send(int argc, char **argv)
 {
 	struct send_opts o;
 	int r = parse_send(argc, argv, &o);
 	if (r)
 		return r < 0 ? 0 : r;
-	char *url = o.raw ? cli_url_with(argv[optind], "raw=1") : strdup(argv[optind]);
-	if (url && o.prio) {
-		char opt[32], *u2;
-		snprintf(opt, sizeof(opt), "priority=%s", o.prio);
-		u2 = cli_url_with(url, opt);
-		free(url);
-		url = u2;
-	}
+	char *url = send_url(&o, argv[optind]);
 	if (!url)
 		return cli_err(-ENOMEM, "%s", argv[optind]);
+	if ((r = open_fds(&o))) {
+		free(url);
+		return r;
+	}
 	ipck_chan *c, *l;
 	cli_sig_init();
 	r = cli_connect(&c, url, o.listen, o.timeout, &l);
 	if (r < 0) {
 		r = r == -EINVAL ? (cli_err(r, "%s: bad URL or option", url), 2)
 			: cli_err(r, "%s: %s", url, o.listen ? "listen" : "connect");
-		free(url);
-		return r;
+	} else {
+		r = send_all(c, url, &o, argc, argv);
+		int e = ipck_close(c);
+		if (!r && e < 0)
+			r = cli_err(e, "%s: close", url);
+		ipck_close(l);
 	}
-	bool bytes = cli_is_byte_stream(url, o.raw);
-	if (o.file)
-		r = send_file(c, url, &o);
-	else if (optind + 1 == argc)
-		r = send_stdin(c, url, &o, bytes);
-	for (int i = optind + 1; !r && !o.file && i < argc; i++)
-		r = send_framed(c, url, argv[i], strlen(argv[i]), &o, bytes, (size_t)(i - optind - 1));
-	int e = ipck_close(c);
-	if (!r && e < 0)
-		r = cli_err(e, "%s: close", url);
-	ipck_close(l);
+	for (size_t i = 0; i < o.nfds; i++)
+		close(o.fds[i]);
 	free(url);
 	return r;
 }

@@ -120,6 +120,24 @@ ssize_t ipck_recv_fds(ipck_chan *ch, void *buf, size_t cap,
 		      int *fds, size_t *nfds, int timeout_ms);
 
 /*
+ * ipck_recv_from receives one message like
+ * ipck_recv, and the pid of the message's sender in *from (NULL is fine):
+ * on a connected channel the peer's (ipck_peer_pid), on a mailbox the pid
+ * of the sender of this very message; 0 when it is not known, and 0 on
+ * error.
+ *
+ * Mailboxes ("?mailbox=1" on svmsg:, pmsg:, unix-dgram:): many senders,
+ * one receiver.  The listener (IPCK_LISTEN) is the mailbox: ipck_recv and
+ * ipck_recv_from work on it directly, ipck_pollfd polls it, ipck_send on
+ * it is -ENOTCONN and ipck_accept -ENOTSUP (senders are not announced).
+ * Any number of ipck_open(url, 0) are senders: ipck_send only (ipck_recv
+ * and ipck_pollfd are -ENOTSUP).  Each sender's messages arrive whole and
+ * in order; a sender's death does not end the mailbox; once the receiver
+ * closes, sends fail with -EPIPE.  See ipck_recv_from(3).
+ */
+ssize_t ipck_recv_from(ipck_chan *ch, void *buf, size_t cap, pid_t *from, int timeout_ms);
+
+/*
  * Size of the next message after a recv failed with -EMSGSIZE, or -EAGAIN
  * when that is not known yet.
  */

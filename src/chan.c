@@ -65,6 +65,8 @@ IPCK_API int ipck_accept(ipck_chan *l, ipck_chan **out, int timeout_ms)
 		return -EINVAL;
 	if (l->role != ROLE_LISTENER)
 		return -EINVAL;
+	if (l->url.mailbox)
+		return -ENOTSUP;   /* senders come unannounced: see ipck_recv_from */
 	if (!l->sc->accept)
 		return -ENOTSUP;
 	if (l->err)
@@ -111,19 +113,24 @@ IPCK_API int ipck_pair(const char *url, ipck_chan **a, ipck_chan **b)
 	return 0;
 }
 
-/* Common checks of send and recv; 0 when the slot may run. */
-static int check_io(const ipck_chan *ch, const void *p, size_t n, int timeout_ms)
+/*
+ * Common checks of send and recv; 0 when the slot may run.  A mailbox
+ * (mailbox=1) listener receives itself; its senders only send.
+ */
+static int check_io(const ipck_chan *ch, const void *p, size_t n, int timeout_ms, bool rx)
 {
 	if (!ch || timeout_ms < -1 || (n && !p))
 		return -EINVAL;
-	if (ch->role == ROLE_LISTENER)
+	if (ch->role == ROLE_LISTENER && !(rx && ch->url.mailbox))
 		return -ENOTCONN;
+	if (rx && ch->url.mailbox && ch->role != ROLE_LISTENER)
+		return -ENOTSUP;
 	return ch->err;
 }
 
 IPCK_API ssize_t ipck_send(ipck_chan *ch, const void *msg, size_t len, int timeout_ms)
 {
-	int r = check_io(ch, msg, len, timeout_ms);
+	int r = check_io(ch, msg, len, timeout_ms, false);
 	if (r)
 		return r;
 	if (len > ch->max_msg)
@@ -140,7 +147,7 @@ IPCK_API ssize_t ipck_send(ipck_chan *ch, const void *msg, size_t len, int timeo
 
 IPCK_API ssize_t ipck_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
 {
-	int r = check_io(ch, buf, cap, timeout_ms);
+	int r = check_io(ch, buf, cap, timeout_ms, true);
 	if (r)
 		return r;
 	if (!ch->sc->recv)
@@ -162,7 +169,7 @@ IPCK_API ssize_t ipck_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
 IPCK_API ssize_t ipck_send_fds(ipck_chan *ch, const void *msg, size_t len,
 			       const int *fds, size_t nfds, int timeout_ms)
 {
-	int r = check_io(ch, msg, len, timeout_ms);
+	int r = check_io(ch, msg, len, timeout_ms, false);
 	if (r)
 		return r;
 	if (nfds > IPCK_MAX_FDS || (nfds && !fds))
@@ -186,7 +193,7 @@ IPCK_API ssize_t ipck_recv_fds(ipck_chan *ch, void *buf, size_t cap,
 		return -EINVAL;
 	struct fdwant w = {.fds = fds, .room = *nfds, .n = nfds};
 	*nfds = 0;
-	int r = check_io(ch, buf, cap, timeout_ms);
+	int r = check_io(ch, buf, cap, timeout_ms, true);
 	if (r)
 		return r;
 	if (!ipck__fd_can_pass(ch))
@@ -200,6 +207,15 @@ IPCK_API ssize_t ipck_recv_fds(ipck_chan *ch, void *buf, size_t cap,
 	return n;
 }
 
+IPCK_API ssize_t ipck_recv_from(ipck_chan *ch, void *buf, size_t cap, pid_t *from,
+			       int timeout_ms)
+{
+	ssize_t n = ipck_recv(ch, buf, cap, timeout_ms);
+	if (from)
+		*from = n < 0 ? 0 : ch->url.mailbox ? ch->from : ch->peer_pid;
+	return n;
+}
+
 IPCK_API ssize_t ipck_next_size(const ipck_chan *ch)
 {
 	return ch ? ch->next_size : -EINVAL;
@@ -209,6 +225,8 @@ IPCK_API int ipck_pollfd(const ipck_chan *ch)
 {
 	if (!ch)
 		return -EINVAL;
+	if (ch->url.mailbox && ch->role != ROLE_LISTENER)
+		return -ENOTSUP;   /* a mailbox sender receives nothing */
 	return ch->sc->pollfd(ch);
 }
 

@@ -24,11 +24,16 @@
  * returning a channel with nobody at the other end.
  * Trap: a datagram from an unbound Unix socket has no address to answer;
  * such a HELLO is ignored.
+ *
+ * unix-dgram ?mailbox=1 needs no rendezvous: senders connect to the
+ * listener's socket and send, and the listener's socket receives from all of
+ * them, the kernel telling each datagram's sender (the end of this file).
  */
 #include "sock.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -369,4 +374,60 @@ int ipck__dgram_accept_raw(ipck_chan *l, ipck_chan *c, const struct dgram_rdv *r
 		ipck__watch_peer(c, in.cred.pid);
 	p->raw_taken = true;
 	return 0;
+}
+
+/* ---- mailbox=1: one socket, many senders ----------------------------------- */
+
+/* One datagram into the buffer: 1 held, 0 dropped, or -errno (-EAGAIN: none). */
+static int mb_take(ipck_chan *ch, struct sock_priv *p)
+{
+	struct rdv_in in;
+	struct dgram_hdr h;
+	ssize_t n = rdv_recvmsg(ch->fd, p->mb_buf, IPCK_DGRAM_MAX, MSG_TRUNC, &in);
+	if (n < 0)
+		return (int)n;
+	if ((size_t)n > IPCK_DGRAM_MAX || (size_t)n < sizeof(h) || !in.have_cred ||
+	    ipck__check_owner(&ch->url, in.cred.uid))
+		return 0;   /* cut short, not framed, or from a user not let in */
+	memcpy(&h, p->mb_buf, sizeof(h));
+	if (h.tag != TAG_DATA)
+		return 0;   /* the HELLO of a client without mailbox=1, say */
+	p->mb_len = (size_t)n - sizeof(h);
+	p->mb_from = in.cred.pid;   /* 0: a sender outside our pid namespace */
+	p->mb_held = true;
+	return 1;
+}
+
+ssize_t ipck__dgram_mailbox_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
+{
+	struct sock_priv *p = ipck__priv(ch);
+	deadline_t dl = ipck__deadline(timeout_ms);
+	if (!p->mb_buf && !(p->mb_buf = malloc(IPCK_DGRAM_MAX)))
+		return -ENOMEM;
+	while (!p->mb_held) {
+		int r = mb_take(ch, p);
+		if (r == -EAGAIN)
+			r = ipck__wait_fd(ch, ch->fd, POLLIN, dl);
+		if (r < 0)
+			return r;
+	}
+	if (p->mb_len > cap) {
+		ch->next_size = (ssize_t)p->mb_len;
+		ipck__poll_mark(ch, true);
+		return -EMSGSIZE;
+	}
+	memcpy(buf, p->mb_buf + sizeof(struct dgram_hdr), p->mb_len);
+	ch->from = p->mb_from;
+	p->mb_held = false;
+	ipck__poll_mark(ch, false);
+	return (ssize_t)p->mb_len;
+}
+
+int ipck__dgram_mailbox_pollfd(ipck_chan *ch)
+{
+	struct sock_priv *p = ipck__priv(ch);
+	int r = ipck__pollset(ch, ch->fd);
+	if (r >= 0)
+		ipck__poll_mark(ch, p->mb_held);
+	return r;
 }

@@ -108,6 +108,7 @@ struct ipck_chan {
 	size_t max_msg;
 	pid_t peer_pid;
 	int peer_fd;         /* pidfd of the peer, or -1 */
+	pid_t from;          /* mailbox=1 listener: sender of the message just received */
 	ssize_t next_size;   /* after -EMSGSIZE, or -EAGAIN */
 	struct rxbuf rx;
 	struct txbuf tx;
@@ -303,6 +304,9 @@ int ipck__sig_queue(int pidfd, int sig, uint32_t tag, uintptr_t word, pid_t pid,
 /* A connection's nonce: low 32 bits a per-process counter naming its
  * objects, high 32 bits random so a stale welcome is never taken for ours. */
 uint64_t ipck__conn_nonce(void);
+/* getpid() without a system call each time: a mailbox sender's pid in
+ * every message (cached in a page that fork wipes, so a child is right). */
+pid_t ipck__self(void);
 /* "<base>.<pid>.<n>.<dir>" for the connection h announces; -ENAMETOOLONG. */
 int ipck__conn_name(char *out, size_t cap, const char *base, const struct hello *h,
 		    const char *dir);

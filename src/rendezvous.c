@@ -13,9 +13,40 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 static _Atomic uint32_t conn_count;
+
+/* ---- our pid, cached ----------------------------------------------------------- */
+
+static pthread_once_t self_once = PTHREAD_ONCE_INIT;
+static _Atomic pid_t *self_page;   /* MADV_WIPEONFORK: 0 again in a forked child */
+
+static void self_init(void)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return;
+	if (madvise(p, 4096, MADV_WIPEONFORK) < 0) {   /* before Linux 4.14 */
+		munmap(p, 4096);
+		return;
+	}
+	self_page = p;
+}
+
+pid_t ipck__self(void)
+{
+	pthread_once(&self_once, self_init);
+	if (!self_page)
+		return getpid();
+	pid_t pid = atomic_load_explicit(self_page, memory_order_relaxed);
+	if (!pid) {
+		pid = getpid();
+		atomic_store_explicit(self_page, pid, memory_order_relaxed);
+	}
+	return pid;
+}
 
 uint64_t ipck__conn_nonce(void)
 {

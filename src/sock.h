@@ -20,6 +20,10 @@ struct sock_priv {
 	bool raw_taken;          /* raw datagram listener: its one peer is accepted */
 	unsigned nseen;          /* datagram listener: HELLOs answered so far */
 	uint64_t seen[SOCK_SEEN];/* ...their nonces, the last SOCK_SEEN of them */
+	unsigned char *mb_buf;   /* unix-dgram mailbox: one datagram, IPCK_DGRAM_MAX bytes */
+	size_t mb_len;           /* ...its payload length, while mb_held */
+	pid_t mb_from;           /* ...its sender (SCM_CREDENTIALS) */
+	bool mb_held;            /* ...received but not delivered yet */
 };
 
 /* What differs between the rendezvous of unix-dgram and of udp. */
@@ -54,5 +58,15 @@ int ipck__dgram_connect(ipck_chan *ch, int fd, const struct sockaddr *to, sockle
 			const struct dgram_rdv *rv, deadline_t dl);
 int ipck__dgram_accept(ipck_chan *l, ipck_chan *c, const struct dgram_rdv *rv, deadline_t dl);
 int ipck__dgram_accept_raw(ipck_chan *l, ipck_chan *c, const struct dgram_rdv *rv, deadline_t dl);
+
+/*
+ * A mailbox (unix-dgram ?mailbox=1): the listener's own socket receives the
+ * FRAME_DGRAM datagrams of every sender, each with the sender's real pid
+ * and uid from SCM_CREDENTIALS (SO_PASSCRED); datagrams from users not let
+ * in, and anything but data, are dropped.  The pollfd marks a datagram held
+ * after -EMSGSIZE.
+ */
+ssize_t ipck__dgram_mailbox_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms);
+int ipck__dgram_mailbox_pollfd(ipck_chan *ch);
 
 #endif

@@ -91,4 +91,13 @@ wait $rp; rc=$?
 [ $rc = 130 ] || fail "recv after SIGINT: exit $rc, want 130"
 [ ! -e "$D/int" ] || fail "SIGINT left the socket file behind"
 
+# 8. descriptor passing: the receiver prints what the descriptor points to
+echo "some bytes" >"$D/payload"
+$K recv -l --fd -n 1 -t 30000 "unix-seqpacket:$D/fdp" >"$D/out8" 2>"$D/err8" & rp=$!
+await "$D/fdp"
+send_retry --fd "$D/payload" "unix-seqpacket:$D/fdp" "take this" || fail "send --fd: exit $?"
+wait $rp || fail "recv --fd: exit $? ($(cat "$D/err8"))"
+expect "recv --fd" "$D/out8" "$(printf 'take this\nfd: %s file 11' "$D/payload")"
+$K send --fd "$D/payload" "tcp://127.0.0.1:1" x 2>"$D/e8"; [ $? = 1 ] || fail "--fd over tcp: want exit 1"
+
 exit $((fails > 0))

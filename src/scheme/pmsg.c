@@ -28,6 +28,17 @@
  * and msgsize=), no tag, no rendezvous: both sides may send and receive, and
  * whoever receives takes the next message.  Another program's mq_send is a
  * client; accept returns once the queue holds a message.
+ *
+ * mailbox=1: the queue at the name is the mailbox, made by the listener with
+ * maxmsg= and msgsize=, and received from by the listener itself; senders
+ * only open it for writing.  A message is TAG_DATA, the sender's pid (s32,
+ * claimed: the queue's mode is the gate), the payload.  Each sender's
+ * messages keep their order (at one priority=).  A queue has no "reader
+ * gone", and who holds it open is not known: the listener's close unlinks
+ * it, and a sender checks that its queue still has a name (st_nlink) once
+ * a millisecond as it sends, and after each wait for room - else -EPIPE.
+ * A listener killed without closing is not seen: sends fill the queue,
+ * then time out.
  */
 #include "../internal.h"
 #include <errno.h>
@@ -45,6 +56,9 @@
 #define PMSG_PRIO_MAX 32768u            /* sysconf(_SC_MQ_PRIO_MAX) on Linux */
 #define PMSG_MSG_OVERHEAD 96            /* kernel bytes per message, about */
 #define PMSG_NAME_MAX (NAME_MAX + 2)    /* "/" + name + NUL */
+#define PMSG_MB_HDR 5                   /* mailbox: TAG_DATA, the sender's pid */
+#define PMSG_MB_SLICE_MS 50             /* a waiting sender looks for the close this often */
+#define PMSG_MB_LOOK_NS 1000000         /* a sending one at most this often */
 
 struct pmsg_priv {
 	unsigned char *buf;  /* one received queue message: mq_msgsize bytes */
@@ -57,11 +71,12 @@ struct pmsg_priv {
 	dev_t dev;           /* listener: the well-known queue it made */
 	ino_t ino;
 	pid_t maker;         /* listener: the process that made it */
+	int64_t look;        /* mailbox sender: when to look at st_nlink next */
 };
 
 static int pmsg_parse(struct ipck_url *u)
 {
-	size_t n = strlen(u->addr), extra = u->raw ? 0 : IPCK_CONN_SUFFIX_MAX;
+	size_t n = strlen(u->addr), extra = u->raw || u->mailbox ? 0 : IPCK_CONN_SUFFIX_MAX;
 	if (n < 2 || u->addr[0] != '/' || strchr(u->addr + 1, '/'))
 		return -EINVAL;
 	if (n - 1 + extra > NAME_MAX || !strcmp(u->addr, "/.") || !strcmp(u->addr, "/.."))
@@ -69,7 +84,12 @@ static int pmsg_parse(struct ipck_url *u)
 	if (u->maxmsg > PMSG_HARD_MAXMSG || u->msgsize > PMSG_HARD_MSGSIZE ||
 	    u->priority >= PMSG_PRIO_MAX)
 		return -EINVAL;
-	if (!u->raw && (u->set & OPT_MSGSIZE) && u->msgsize < 1 + (long)sizeof(struct hello))
+	if (u->raw && u->mailbox)
+		return -EINVAL;
+	if (u->mailbox && u->msgsize && u->msgsize < PMSG_MB_HDR)
+		return -EINVAL;   /* the header must fit */
+	if (!u->raw && !u->mailbox && (u->set & OPT_MSGSIZE) &&
+	    u->msgsize < 1 + (long)sizeof(struct hello))
 		return -EINVAL;   /* the welcome must fit */
 	return 0;
 }
@@ -89,7 +109,7 @@ static int pmsg_attr(const struct ipck_url *u, struct mq_attr *a)
 	if ((lmax > 0 && a->mq_maxmsg > lmax) || (lsize > 0 && a->mq_msgsize > lsize))
 		return -EINVAL;
 	unsigned long long bytes = (unsigned long long)a->mq_maxmsg *
-		(unsigned long long)(a->mq_msgsize + PMSG_MSG_OVERHEAD) * (u->raw ? 1 : 2);
+		(unsigned long long)(a->mq_msgsize + PMSG_MSG_OVERHEAD) * (u->raw || u->mailbox ? 1 : 2);
 	if (getrlimit(RLIMIT_MSGQUEUE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 	    bytes > rl.rlim_cur)
 		return -EINVAL;   /* could never be made under RLIMIT_MSGQUEUE */
@@ -136,25 +156,33 @@ static void pmsg_unlink_same(const char *name, dev_t dev, ino_t ino)
 	mq_close(q);
 }
 
-/* Buffers and max_msg of a channel whose descriptors are open. */
+/* Bytes before the payload in a queue message: none raw, a tag, or a tag and a pid. */
+static size_t pmsg_hdr(const ipck_chan *ch)
+{
+	return ch->url.raw ? 0 : ch->url.mailbox ? PMSG_MB_HDR : 1;
+}
+
+/* Buffers and max_msg of a channel whose descriptors are open (fd: -1 for a
+ * mailbox sender, which never receives). */
 static int pmsg_setup(ipck_chan *ch)
 {
 	struct pmsg_priv *p = ipck__priv(ch);
 	struct mq_attr ra, wa;
-	size_t hdr = ch->url.raw ? 0 : 1;
-	if (mq_getattr(ch->fd, &ra) < 0 || mq_getattr(ch->wfd, &wa) < 0)
+	size_t hdr = pmsg_hdr(ch);
+	size_t need = ch->url.raw || ch->url.mailbox ? hdr : hdr + sizeof(struct hello);
+	if (mq_getattr(ch->wfd, &wa) < 0 || (ch->fd >= 0 && mq_getattr(ch->fd, &ra) < 0))
 		return -errno;
-	if (ra.mq_msgsize < (long)(hdr ? hdr + sizeof(struct hello) : 0) ||
+	if (ch->fd < 0)
+		ra = wa;
+	if (ra.mq_msgsize < (long)need || wa.mq_msgsize < (long)hdr ||
 	    ra.mq_msgsize > PMSG_HARD_MSGSIZE || wa.mq_msgsize > PMSG_HARD_MSGSIZE)
 		return -EPROTO;
 	long m = ra.mq_msgsize < wa.mq_msgsize ? ra.mq_msgsize : wa.mq_msgsize;
-	if (m < (long)hdr)
-		return -EPROTO;
 	ch->max_msg = (size_t)m - hdr;
 	p->bufsize = (size_t)ra.mq_msgsize;
-	p->buf = malloc(p->bufsize);
-	p->tx = hdr ? malloc(ch->max_msg + 1) : NULL;
-	return p->buf && (p->tx || !hdr) ? 0 : -ENOMEM;
+	p->buf = ch->fd >= 0 ? malloc(p->bufsize) : NULL;
+	p->tx = hdr ? malloc(ch->max_msg + hdr) : NULL;
+	return (p->buf || ch->fd < 0) && (p->tx || !hdr) ? 0 : -ENOMEM;
 }
 
 static void pmsg_release(ipck_chan *ch)
@@ -172,17 +200,49 @@ static void pmsg_release(ipck_chan *ch)
 
 /* ---- moving messages ------------------------------------------------------- */
 
+/*
+ * A mailbox sender: has the listener closed, unlinking the queue?  An fstat
+ * costs more than the send itself when the queue is busy (2 us): a sender
+ * that keeps sending looks once a millisecond, one that waited, every time.
+ */
+static bool pmsg_mb_closed(ipck_chan *ch, bool waited)
+{
+	struct pmsg_priv *p = ipck__priv(ch);
+	struct stat st;
+	int64_t now = ipck__now_ns();
+	if (!waited && now < p->look)
+		return false;
+	p->look = now + PMSG_MB_LOOK_NS;
+	if (fstat(ch->wfd, &st) < 0 || st.st_nlink > 0)
+		return false;
+	ch->eof = true;
+	return true;
+}
+
+/* The end of the next wait for room: a mailbox sender wakes up now and then. */
+static deadline_t pmsg_slice(const ipck_chan *ch, deadline_t dl)
+{
+	if (!ch->url.mailbox)
+		return dl;
+	deadline_t s = ipck__deadline(PMSG_MB_SLICE_MS);
+	return dl >= 0 && dl < s ? dl : s;
+}
+
 static int pmsg_put(ipck_chan *ch, mqd_t q, const void *m, size_t n, unsigned prio, deadline_t dl)
 {
-	for (;;) {
+	bool mb = ch->url.mailbox;   /* only senders send */
+	for (bool waited = false;; waited = true) {
+		if (mb && pmsg_mb_closed(ch, waited))
+			return -EPIPE;
 		if (mq_send(q, m, n, prio) == 0)
 			return 0;
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN)
 			return -errno;
-		int r = ipck__wait_fd(ch, q, POLLOUT, dl);
-		if (r)
+		deadline_t w = pmsg_slice(ch, dl);
+		int r = ipck__wait_fd(ch, q, POLLOUT, w);
+		if (r && !(r == -ETIMEDOUT && w != dl))
 			return r;
 	}
 }
@@ -294,11 +354,16 @@ static ssize_t pmsg_get_watched(ipck_chan *ch, struct pmsg_priv *p, deadline_t d
 	}
 }
 
-/* What a received message means: 0 with it held, or an error. */
+/* What a received message means: 0 with it held, -EAGAIN when it is
+ * dropped (a mailbox outlives a bad sender), or an error. */
 static int pmsg_take(ipck_chan *ch, struct pmsg_priv *p, ssize_t n)
 {
 	if (ch->url.raw) {
 		p->len = (size_t)n;
+	} else if (ch->url.mailbox) {
+		if (n < PMSG_MB_HDR || p->buf[0] != TAG_DATA)
+			return -EAGAIN;
+		p->len = (size_t)n - PMSG_MB_HDR;
 	} else if (n >= 1 && p->buf[0] == TAG_DATA) {
 		p->len = (size_t)n - 1;
 	} else if (n >= 1 && p->buf[0] == TAG_BYE) {
@@ -314,14 +379,17 @@ static int pmsg_take(ipck_chan *ch, struct pmsg_priv *p, ssize_t n)
 static ssize_t pmsg_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
 {
 	struct pmsg_priv *p = ipck__priv(ch);
-	if (!p->held) {
+	deadline_t dl = ipck__deadline(timeout_ms);
+	int32_t pid;
+	while (!p->held) {
 		if (ch->eof)
 			return -EPIPE;
-		deadline_t dl = ipck__deadline(timeout_ms);
 		ssize_t n = ch->url.raw ? pmsg_get(ch, p, dl) : pmsg_get_watched(ch, p, dl);
 		if (n == -EPIPE)
 			ch->eof = true;
-		if (n < 0 || (n = pmsg_take(ch, p, n)) < 0)
+		if (n >= 0)
+			n = pmsg_take(ch, p, n);
+		if (n < 0 && n != -EAGAIN)
 			return n;
 	}
 	if (p->len > cap) {
@@ -329,7 +397,11 @@ static ssize_t pmsg_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
 		ipck__poll_mark(ch, true);
 		return -EMSGSIZE;
 	}
-	memcpy(buf, p->buf + (ch->url.raw ? 0 : 1), p->len);
+	memcpy(buf, p->buf + pmsg_hdr(ch), p->len);
+	if (ch->url.mailbox) {
+		memcpy(&pid, p->buf + 1, sizeof(pid));
+		ch->from = pid > 0 ? (pid_t)pid : 0;
+	}
 	p->held = false;
 	ipck__poll_mark(ch, false);
 	return (ssize_t)p->len;
@@ -345,9 +417,13 @@ static ssize_t pmsg_send(ipck_chan *ch, const void *msg, size_t len, int timeout
 	if (ch->url.raw) {
 		r = pmsg_put(ch, ch->wfd, msg, len, ch->url.priority, dl);
 	} else {
+		int32_t pid = (int32_t)ipck__self();   /* a forked child is a sender too */
+		size_t hdr = pmsg_hdr(ch);
 		p->tx[0] = TAG_DATA;
-		memcpy(p->tx + 1, msg, len);
-		r = pmsg_put(ch, ch->wfd, p->tx, len + 1, ch->url.priority, dl);
+		if (ch->url.mailbox)
+			memcpy(p->tx + 1, &pid, sizeof(pid));
+		memcpy(p->tx + hdr, msg, len);
+		r = pmsg_put(ch, ch->wfd, p->tx, len + hdr, ch->url.priority, dl);
 	}
 	return r ? r : (ssize_t)len;
 }
@@ -363,23 +439,31 @@ static int pmsg_listen(ipck_chan *ch)
 	if (r)
 		return r;
 	h = a;
-	if (!ch->url.raw)
+	if (!ch->url.raw && !ch->url.mailbox)
 		h.mq_msgsize = sizeof(struct hello);
-	int q = pmsg_make(ch->url.addr, (ch->url.raw ? O_RDWR : O_RDONLY) | O_NONBLOCK,
-			  ch->url.mode, &h);
+	/* A mailbox is received from like a connection: blocking, and the
+	 * watcher's wake-ups go in. */
+	int how = ch->url.mailbox ? O_RDWR : ch->url.raw ? O_RDWR | O_NONBLOCK : O_RDONLY | O_NONBLOCK;
+	int q = pmsg_make(ch->url.addr, how, ch->url.mode, &h);
 	if (q < 0)
 		return q;
-	if (fstat(q, &st) < 0) {
+	ch->fd = q;
+	if (fstat(q, &st) < 0)
 		r = -errno;
-		mq_close(q);
+	if (!r && ch->url.mailbox) {
+		ch->wfd = q;
+		r = pmsg_setup(ch);
+	}
+	if (r) {
+		pmsg_release(ch);
 		mq_unlink(ch->url.addr);
 		return r;
 	}
 	p->dev = st.st_dev;
 	p->ino = st.st_ino;
 	p->maker = getpid();
-	ch->fd = q;
-	ch->max_msg = (size_t)a.mq_msgsize - (ch->url.raw ? 0 : 1);
+	if (!ch->url.mailbox)
+		ch->max_msg = (size_t)a.mq_msgsize - (ch->url.raw ? 0 : 1);
 	return 0;
 }
 
@@ -534,8 +618,9 @@ static int pmsg_connect(ipck_chan *ch)
 		r = -errno;
 	if (!r)
 		r = ipck__check_owner(&ch->url, st.st_uid);
-	if (!r && ch->url.raw) {
-		ch->fd = ch->wfd = wk;
+	if (!r && (ch->url.raw || ch->url.mailbox)) {
+		ch->wfd = wk;
+		ch->fd = ch->url.raw ? wk : -1;   /* a mailbox sender never receives */
 		if ((r = pmsg_setup(ch)))
 			pmsg_release(ch);
 		return r;
@@ -563,7 +648,7 @@ static int pmsg_pollfd(const ipck_chan *cch)
 {
 	ipck_chan *ch = (ipck_chan *)cch;   /* the pollset is made on demand */
 	struct pmsg_priv *p = ipck__priv(ch);
-	if (ch->role == ROLE_LISTENER)
+	if (ch->role == ROLE_LISTENER && !ch->url.mailbox)
 		return ch->fd;
 	int r = ipck__pollset(ch, ch->fd);
 	if (r >= 0)
@@ -574,14 +659,16 @@ static int pmsg_pollfd(const ipck_chan *cch)
 static int pmsg_close(ipck_chan *ch)
 {
 	struct pmsg_priv *p = ipck__priv(ch);
+	ipck__watch_stop(p->watch);
 	if (ch->role == ROLE_LISTENER) {
 		int r = mq_close(ch->fd) < 0 ? -errno : 0;
+		ch->fd = ch->wfd = -1;
+		pmsg_release(ch);   /* a mailbox's buffers */
 		if (p->maker == getpid())   /* not a copy inherited by a child */
 			pmsg_unlink_same(ch->url.addr, p->dev, p->ino);
 		return r;
 	}
-	ipck__watch_stop(p->watch);
-	if (!ch->eof && !ch->url.raw) {
+	if (!ch->eof && !ch->url.raw && !ch->url.mailbox) {
 		unsigned char bye = TAG_BYE;   /* lowest priority: after all data */
 		pmsg_put(ch, ch->wfd, &bye, 1, 0, ipck__deadline(1000));
 	}
@@ -598,7 +685,7 @@ const struct ipck_scheme ipck__scheme_pmsg = {
 	.info = {"pmsg", "POSIX message queues, two per connection, met through one at the name",
 		 IPCK_CAP_NAMED},
 	.opts = OPT_MODE | OPT_PEER_UID | OPT_RAW | OPT_TIMEOUT | OPT_MAXMSG | OPT_MSGSIZE |
-		OPT_PRIORITY,
+		OPT_PRIORITY | OPT_MAILBOX,
 	.priv_size = sizeof(struct pmsg_priv),
 	.parse = pmsg_parse,
 	.open = pmsg_open,

@@ -29,6 +29,9 @@
  * raw=1: the queue at exactly the address, type 1 both ways, no tag, no
  * rendezvous; accept returns once a message came (it is the accepted
  * channel's first).  Another program's msgsnd of type 1 is a client.
+ *
+ * mailbox=1: no rendezvous either; every sender puts type 2 and the
+ * listener receives it (svmsg_mailbox.c).
  */
 #include "svmsg.h"
 #include <errno.h>
@@ -81,6 +84,8 @@ static int svmsg_parse(struct ipck_url *u)
 {
 	key_t key;
 	int id;
+	if (u->raw && u->mailbox)
+		return -EINVAL;
 	if (u->addr[0] == '/')
 		return 0;   /* ftok needs the file: at open */
 	return svmsg_addr(u, &key, &id);
@@ -137,7 +142,7 @@ static void svq_unref(struct svq *q)
 static int svmsg_setup(ipck_chan *ch, struct svq *q, size_t maxm, long rtype, long wtype)
 {
 	struct svmsg_priv *p = ipck__priv(ch);
-	size_t hdr = ch->url.raw ? 0 : 1;
+	size_t hdr = ch->url.raw ? 0 : ch->url.mailbox ? SVMSG_MB_HDR : 1;
 	p->q = q;
 	p->rtype = rtype;
 	p->wtype = wtype;
@@ -182,17 +187,46 @@ static int svmsg_put(ipck_chan *ch, size_t n, deadline_t dl)
 	}
 }
 
+/* A mailbox sender: has the receiver died?  A look at its pidfd costs a
+ * system call, so once a millisecond at most (its close we learn at once:
+ * the queue is removed). */
+static bool svmsg_mb_dead(ipck_chan *ch, struct svmsg_priv *p)
+{
+	int64_t now = ipck__now_ns();
+	if (now < p->peer_look)
+		return false;
+	p->peer_look = now + SVMSG_MB_LOOK_NS;
+	return ipck__peer_gone(ch);
+}
+
+/* A mailbox sender's send result r: -EPIPE once the receiver closed or died. */
+static int svmsg_mb_ended(ipck_chan *ch, int r)
+{
+	if (r == -ECONNRESET || r == -EPIPE || (r == 0 && svmsg_mb_dead(ch, ipck__priv(ch)))) {
+		ch->eof = true;
+		return -EPIPE;
+	}
+	return r;
+}
+
 static ssize_t svmsg_send(ipck_chan *ch, const void *msg, size_t len, int timeout_ms)
 {
 	struct svmsg_priv *p = ipck__priv(ch);
 	size_t hdr = ch->url.raw ? 0 : 1;
-	if (ch->eof)
+	int32_t pid = (int32_t)ipck__self();   /* a forked child is a sender too */
+	if (ch->eof || (ch->url.mailbox && svmsg_mb_ended(ch, 0)))
 		return -EPIPE;
 	p->tx->mtype = p->wtype;
 	if (hdr)
 		p->tx->mtext[0] = TAG_DATA;
+	if (ch->url.mailbox) {
+		memcpy(p->tx->mtext + 1, &pid, sizeof(pid));
+		hdr = SVMSG_MB_HDR;
+	}
 	memcpy(p->tx->mtext + hdr, msg, len);
 	int r = svmsg_put(ch, len + hdr, ipck__deadline(timeout_ms));
+	if (ch->url.mailbox && r)
+		r = svmsg_mb_ended(ch, r);
 	return r ? r : (ssize_t)len;
 }
 
@@ -221,6 +255,8 @@ static ssize_t svmsg_deliver(ipck_chan *ch, struct svmsg_priv *p, void *buf, siz
 static ssize_t svmsg_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
 {
 	struct svmsg_priv *p = ipck__priv(ch);
+	if (ch->url.mailbox)
+		return ipck__svmsg_mb_recv(ch, buf, cap, timeout_ms);
 	int r = ipck__svmsg_fill(ch, ipck__deadline(timeout_ms));
 	return r ? r : svmsg_deliver(ch, p, buf, cap);
 }
@@ -247,7 +283,9 @@ static int svmsg_listen(ipck_chan *ch)
 		return -ENOMEM;
 	}
 	r = svmsg_stat(qid, &uid, &maxm);
-	if (!r)
+	if (!r && ch->url.mailbox)
+		r = svmsg_setup(ch, q, maxm, SVMSG_MB_TYPE, 0) ?: ipck__svmsg_beacon_put(ch);
+	else if (!r)
 		r = svmsg_setup(ch, q, maxm, 1, 1);
 	if (r)
 		svmsg_release(ch);   /* drops the only reference: removes the queue */
@@ -379,6 +417,8 @@ static int svmsg_connect(ipck_chan *ch)
 	long b = svmsg_base(&h);
 	if (ch->url.raw)
 		r = svmsg_setup(ch, q, maxm, 1, 1);
+	else if (ch->url.mailbox)   /* a sender: it never receives */
+		r = svmsg_setup(ch, q, maxm, 0, SVMSG_MB_TYPE) ?: ipck__svmsg_beacon_watch(ch);
 	else if (!(r = svmsg_setup(ch, q, maxm, 2 * b + 3, 2 * b + 2)))
 		r = svmsg_handshake(ch, &h);
 	if (r) {
@@ -425,7 +465,7 @@ static int svmsg_close(ipck_chan *ch)
 {
 	struct svmsg_priv *p = ipck__priv(ch);
 	ipck__svmsg_wait_free(ch);
-	if (ch->role != ROLE_LISTENER && !ch->url.raw && p->q)
+	if (ch->role != ROLE_LISTENER && !ch->url.raw && !ch->url.mailbox && p->q)
 		svmsg_bye(ch, p);
 	svmsg_release(ch);
 	return 0;
@@ -449,7 +489,7 @@ static int svmsg_unlink(const struct ipck_url *u)
 const struct ipck_scheme ipck__scheme_svmsg = {
 	.info = {"svmsg", "a System V message queue per listener, types per connection",
 		 IPCK_CAP_NAMED},
-	.opts = OPT_MODE | OPT_PEER_UID | OPT_RAW | OPT_TIMEOUT,
+	.opts = OPT_MODE | OPT_PEER_UID | OPT_RAW | OPT_TIMEOUT | OPT_MAILBOX,
 	.priv_size = sizeof(struct svmsg_priv),
 	.parse = svmsg_parse,
 	.open = svmsg_open,

@@ -37,6 +37,7 @@ struct svmsg_priv {
 	bool gone;            /* the peer was seen dead: drain, then -EPIPE */
 	bool marked;          /* pump mode: the drain marker is on its way */
 	uint32_t marker;
+	int64_t peer_look;    /* mailbox sender: when to look at the receiver's pidfd next */
 };
 
 /*
@@ -55,5 +56,19 @@ void ipck__svmsg_wait_free(ipck_chan *ch);
 bool ipck__svmsg_purge(int qid, long type);
 /* What a failed msgsnd / msgrcv errno means for the channel. */
 int ipck__svmsg_err(ipck_chan *ch, int e);
+
+/* ---- mailbox=1 (svmsg_mailbox.c) ---- */
+#define SVMSG_MB_TYPE 2     /* every sender's messages, in one FIFO */
+#define SVMSG_MB_BEACON 3   /* the listener's pid, the queue's first message for good */
+#define SVMSG_MB_HDR 5      /* a mailbox message: TAG_DATA, the sender's pid (s32) */
+#define SVMSG_MB_LOOK_NS 1000000   /* a sender looks for the receiver's death this often */
+
+/* Listener: put the beacon into its new, empty queue. */
+int ipck__svmsg_beacon_put(ipck_chan *ch);
+/* Sender: find the beacon (MSG_COPY) and watch the listener's pid; 0 also
+ * when the kernel cannot tell, -ECONNREFUSED when the queue is no mailbox. */
+int ipck__svmsg_beacon_watch(ipck_chan *ch);
+/* Listener: the next message and its sender (ch->from). */
+ssize_t ipck__svmsg_mb_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms);
 
 #endif

@@ -14,11 +14,16 @@
  * stream listener leaves a closed connection in its queue, which accept
  * skips.  The mode of a new socket file follows the umask, hence the chmod.
  * unix-dgram has no connection: dgram.c makes one (HELLO / WELCOME).
+ * unix-dgram ?mailbox=1: many senders, one receiver, the listener's own
+ * socket; a sender connects its socket to the path and sends, with no
+ * greeting and no goodbye, and learns the receiver's close from the kernel
+ * (ECONNREFUSED: -EPIPE).
  */
 #include "../sock.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -60,6 +65,8 @@ static size_t ux_max(const ipck_chan *ch)
 static int ux_parse(struct ipck_url *u)
 {
 	size_t n = strlen(u->addr);   /* a path and its NUL, or NUL and a name */
+	if (u->raw && u->mailbox)
+		return -EINVAL;
 	return n == 0 || n >= sizeof(((struct sockaddr_un *)0)->sun_path) ? -EINVAL : 0;
 }
 
@@ -168,10 +175,10 @@ static int uxd_connect(ipck_chan *ch)
 	if (fd < 0)
 		return fd;
 	r = ux_autobind(fd) ?: ipck__sock_bufs(fd, IPCK_DGRAM_MAX);
-	if (!r && ch->url.raw) {   /* no greeting: just a default destination */
+	if (!r && (ch->url.raw || ch->url.mailbox)) {   /* no greeting: a default destination */
 		r = connect(fd, (struct sockaddr *)&sun, len) < 0 ? -errno : 0;
 		if (!r)
-			r = ipck__fd_init(ch, fd, fd, FRAME_NONE);
+			r = ipck__fd_init(ch, fd, fd, ch->url.raw ? FRAME_NONE : FRAME_DGRAM);
 	} else if (!r) {
 		r = set_passcred(fd, 1) ?: ipck__dgram_connect(ch, fd, (struct sockaddr *)&sun, len,
 							   &uxd_rdv,
@@ -351,6 +358,8 @@ static int uxd_accept(ipck_chan *l, ipck_chan *c, int timeout_ms)
  */
 static ssize_t ux_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
 {
+	if (ch->url.mailbox)
+		return ipck__dgram_mailbox_recv(ch, buf, cap, timeout_ms);
 	ssize_t n = ipck__fd_recv(ch, buf, cap, timeout_ms);
 	if (n == 0 && ch->url.raw && ux_type(ch) == SOCK_SEQPACKET) {
 		ch->eof = true;
@@ -359,10 +368,30 @@ static ssize_t ux_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
 	return n;
 }
 
+/* A mailbox sender: the receiver's socket is gone (the kernel refuses). */
+static ssize_t ux_send(ipck_chan *ch, const void *msg, size_t len, int timeout_ms)
+{
+	if (!ch->url.mailbox)
+		return ipck__fd_send(ch, msg, len, timeout_ms);
+	ssize_t n = ch->eof ? -EPIPE : ipck__fd_send(ch, msg, len, timeout_ms);
+	return n == -ECONNRESET ? -EPIPE : n;
+}
+
+static int ux_pollfd(const ipck_chan *ch)
+{
+	if (ch->url.mailbox)   /* the listener: senders have none (chan.c) */
+		return ipck__dgram_mailbox_pollfd((ipck_chan *)ch);
+	return ipck__fd_pollfd(ch);
+}
+
 static int ux_close(ipck_chan *ch)
 {
+	struct sock_priv *p = ipck__priv(ch);
 	if (ch->role == ROLE_LISTENER)
 		ux_unbind(ch);
+	if (ch->url.mailbox)
+		ch->eof = true;   /* a mailbox sender says no goodbye */
+	free(p->mb_buf);
 	return ipck__fd_close(ch);
 }
 
@@ -389,8 +418,8 @@ static int abs_unlink(const struct ipck_url *u)
 
 #define UX_OPS                                                       \
 	.priv_size = sizeof(struct sock_priv), .parse = ux_parse,    \
-	.open = ux_open, .send = ipck__fd_send, .recv = ux_recv,       \
-	.pollfd = ipck__fd_pollfd, .close = ux_close
+	.open = ux_open, .send = ux_send, .recv = ux_recv,             \
+	.pollfd = ux_pollfd, .close = ux_close
 
 const struct ipck_scheme ipck__scheme_unix = {
 	.info = {"unix", "Unix stream socket at a path", IPCK_CAP_NAMED | IPCK_CAP_STREAM},
@@ -407,7 +436,7 @@ const struct ipck_scheme ipck__scheme_unix_seqpacket = {
 const struct ipck_scheme ipck__scheme_unix_dgram = {
 	.info = {"unix-dgram", "Unix datagram socket at a path, one socket per peer",
 		 IPCK_CAP_NAMED},
-	.opts = OPT_MODE | OPT_PEER_UID | OPT_RAW | OPT_TIMEOUT,
+	.opts = OPT_MODE | OPT_PEER_UID | OPT_RAW | OPT_TIMEOUT | OPT_MAILBOX,
 	.accept = uxd_accept, .unlink = ux_unlink, UX_OPS,
 };
 
