@@ -151,6 +151,9 @@ void bench_table(FILE *f, const struct brows *b)
 		fprintf(f, "\n* both sides spin: they ran on two CPUs of their own (see --pin)\n");
 	fprintf(f, "ratio: round trip against the fastest of the size; vs raw: against raw-<scheme>;\n"
 		   "cpu tx, rx: CPU time per message of the sender and of the receiver, one way\n");
+	if (!b->pinned)
+		fprintf(f, "unpinned: the scheduler may put a pair on one CPU or two, which changes a\n"
+			   "round trip several times over; compare with --pin 0,0 or --pin 0,1\n");
 }
 
 static bool same_skip(const struct ipck_bench_row *a, const struct ipck_bench_row *b)
@@ -256,4 +259,8 @@ void bench_md(FILE *f, const struct brows *b)
 	}
 	fprintf(f, "\n\\* both sides spin: they ran on two CPUs of their own. "
 		   "vs raw: the round trip against the raw-<scheme> row.\n");
+	if (!b->pinned)
+		fprintf(f, "Unpinned, the scheduler put each pair on one CPU or on two, which changes "
+			   "a kernel round trip several times over (vs raw too): `ipckit bench "
+			   "--pin 0,0` and `--pin 0,1` compare like with like.\n");
 }
