@@ -265,6 +265,73 @@ struct ipck_scheme_info {
 #define IPCK_CAP_NETWORK   0x10 /* may cross machines */
 const struct ipck_scheme_info *ipck_scheme_at(size_t i);
 
+/*
+ * Benchmark (ipckit bench): every mechanism measured side by side, each as
+ * two real processes, with reference rows (the same system calls made
+ * directly, a bare cache-line ping-pong, memcpy, other libraries).  The
+ * measuring runs in forked processes; the caller only receives rows.
+ */
+struct ipck_bench_row {
+	char scheme[32];   /* "pipe", "raw-pipe", "cacheline", "memcpy", "zmq" */
+	char wait[8];      /* "kernel", "spin" (spin then sleep), "sleep", "none" */
+	size_t size;       /* message bytes */
+	double rtt_p50_ns, rtt_p99_ns, rtt_p999_ns; /* round trip; 0: not measured */
+	double msgs_per_s, mb_per_s;  /* one way, MB = 10^6 bytes; 0: not measured */
+	double cpu_tx_ns, cpu_rx_ns;  /* CPU time per message, sender and receiver */
+	unsigned long long rounds, msgs; /* round trips, messages per repetition */
+	unsigned reps;     /* repetitions; each figure is their median */
+	int pinned;        /* the two processes ran on the CPUs of opts.cpu */
+	int noisy;         /* repetitions disagree by more than 2x */
+	int ref;           /* a reference row, not a libipckit scheme */
+	int err;           /* 0, or why it was not measured (-EMSGSIZE: > max_msg) */
+	size_t max_msg;    /* the transport's largest message, when known */
+};
+
+/*
+ * A transport of another library measured as a peer (ZeroMQ, NNG...).
+ * open runs in each process after fork, side 0 listening and side 1
+ * connecting, with names under dir; send and recv block for one whole
+ * message.  Every call returns >= 0 or a negative errno.  cleanup (may be
+ * NULL) runs in the caller's process afterwards and removes any object
+ * named from dir outside it.
+ */
+struct ipck_bench_peer {
+	const char *name;
+	size_t max_msg;
+	int (*open)(void **ctx, const char *dir, int side);
+	ssize_t (*send)(void *ctx, const void *msg, size_t len);
+	ssize_t (*recv)(void *ctx, void *buf, size_t cap);
+	void (*close)(void *ctx);
+	void (*cleanup)(const char *dir);
+};
+
+struct ipck_bench_opts {
+	const char *names;     /* comma list of targets and groups (lib, raw, ref,
+				  peer); NULL: all */
+	const size_t *sizes;   /* NULL: 64, 1 KiB, 64 KiB, 1 MiB */
+	size_t nsizes;
+	unsigned long long rounds; /* round trips and messages per repetition; 0: timed */
+	unsigned reps;         /* repetitions per figure; 0: 5, or 3 when quick */
+	int quick;             /* short phases: everything in well under a minute */
+	int pin;               /* pin the two processes to cpu[0] and cpu[1] */
+	int cpu[2];
+	const struct ipck_bench_peer *const *peers; /* NULL-terminated, or NULL */
+	/* Called at least every 100 ms; a non-zero return stops the run. */
+	int (*progress)(void *arg, unsigned done, unsigned total, const char *what);
+	void *arg;
+};
+
+/*
+ * Run the benchmark; row is called once per target and size, in run order,
+ * also for sizes not measured (row->err).  Every object made is removed,
+ * also when progress or row stops the run.  Returns 0, -EINVAL for a bad
+ * option or name (nothing run), -ECANCELED when stopped, or an error.
+ */
+int ipck_bench_run(const struct ipck_bench_opts *o,
+		   int (*row)(const struct ipck_bench_row *r, void *arg), void *arg);
+
+/* Names of the built-in targets, i = 0.. until NULL: schemes, then references. */
+const char *ipck_bench_target_at(size_t i);
 /* ---- Objects: list, remove, limits (ipckit ls / rm / limits) ------------ */
 
 /*
