@@ -117,6 +117,7 @@ struct ipck_chan {
 	struct ipck_stats st;
 	bool is_sock;        /* fd is a socket: send with MSG_NOSIGNAL */
 	bool is_bytes;       /* raw byte stream (FRAME_NONE on a pipe or stream socket) */
+	bool rd_block;       /* a pipe's read end is in blocking mode now (fdio.c) */
 	int poll_ep;         /* epoll set behind ipck_pollfd, or -1 */
 	int poll_ev;         /* eventfd in it: "a message is buffered here" */
 	bool poll_marked;    /* poll_ev is readable now */
