@@ -52,6 +52,8 @@ IPCK_API int ipck_open(ipck_chan **out, const char *url, int flags)
 		ipck__chan_free(ch);
 		return r;
 	}
+	if (!(flags & IPCK_LISTEN))
+		IPCK_CRASH_POINT("attach");
 	*out = ch;
 	return 0;
 }
@@ -80,6 +82,7 @@ IPCK_API int ipck_accept(ipck_chan *l, ipck_chan **out, int timeout_ms)
 		ipck__chan_free(c);
 		return r;
 	}
+	IPCK_CRASH_POINT("attach");
 	*out = c;
 	return 0;
 }
@@ -158,6 +161,8 @@ IPCK_API ssize_t ipck_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
 		ch->st.recv_msgs++;
 		ch->st.recv_bytes += (size_t)n;
 	}
+	if (ch->err)
+		ipck__poll_mark(ch, true);   /* it fails at once from now on: poll says so */
 	return n;
 }
 
@@ -227,7 +232,10 @@ IPCK_API int ipck_pollfd(const ipck_chan *ch)
 		return -EINVAL;
 	if (ch->url.mailbox && ch->role != ROLE_LISTENER)
 		return -ENOTSUP;   /* a mailbox sender receives nothing */
-	return ch->sc->pollfd(ch);
+	int fd = ch->sc->pollfd(ch);
+	if (fd >= 0 && ch->err)
+		ipck__poll_mark((ipck_chan *)ch, true);   /* a failed channel polls ready */
+	return fd;
 }
 
 IPCK_API size_t ipck_max_msg(const ipck_chan *ch)
@@ -257,6 +265,7 @@ IPCK_API int ipck_close(ipck_chan *ch)
 {
 	if (!ch)
 		return 0;
+	IPCK_CRASH_POINT("detach");
 	int r = ch->sc->close(ch);
 	ipck__pollset_close(ch);
 	int r2 = ipck__close_fd(ch->peer_fd);

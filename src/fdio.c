@@ -138,6 +138,8 @@ static ssize_t write_all(ipck_chan *ch, struct iovec *iov, int cnt, size_t total
 			fs.n = 0;   /* the descriptors went with the first bytes */
 			done += (size_t)n;
 			iov_advance(&iov, &cnt, (size_t)n);
+			if (done < total)
+				IPCK_CRASH_POINT("torn");
 			continue;
 		}
 		if (n != -EAGAIN)
@@ -153,20 +155,30 @@ static ssize_t write_all(ipck_chan *ch, struct iovec *iov, int cnt, size_t total
 	return (ssize_t)total;
 }
 
+/*
+ * Write the kept rest of a stream message in place: a reader slower than the
+ * writer takes it in many pieces, and each piece only moves the offset.
+ * 0 when all of it went, -ETIMEDOUT (the rest still kept), or the error.
+ */
 static int tx_flush(ipck_chan *ch, deadline_t dl)
 {
-	struct txbuf t = ch->tx;
-	ch->tx = (struct txbuf){0};
-	struct iovec iov = {t.buf + t.off, t.len - t.off};
-	ssize_t r = write_all(ch, &iov, 1, iov.iov_len, dl, (struct fdsend){0});
-	if (r == -ETIMEDOUT) {   /* nothing more written: keep it as it was */
-		ch->tx = t;
-		return -ETIMEDOUT;
+	struct txbuf *t = &ch->tx;
+	int r = 0;
+	while (!r && t->off < t->len) {
+		struct iovec iov = {t->buf + t->off, t->len - t->off};
+		ssize_t n = fd_writev(ch, &iov, 1, NULL);
+		if (n >= 0)
+			t->off += (size_t)n;
+		else if (n != -EAGAIN)
+			r = io_err(ch, (int)n);
+		else if ((r = ipck__wait_fd(ch, ch->wfd, POLLOUT, dl)) == -EPIPE)
+			r = io_err(ch, -EPIPE);
 	}
-	free(t.buf);
-	if (r >= 0 && ch->tx.buf)
-		return -ETIMEDOUT;   /* more written, and the rest kept again: not done yet */
-	return r < 0 ? (int)r : 0;
+	if (r == -ETIMEDOUT)
+		return r;
+	free(t->buf);
+	*t = (struct txbuf){0};
+	return r;
 }
 
 ssize_t ipck__fd_send_fds(ipck_chan *ch, const void *msg, size_t len,
@@ -179,6 +191,8 @@ ssize_t ipck__fd_send_fds(ipck_chan *ch, const void *msg, size_t len,
 	struct dgram_hdr dh;
 	int cnt = 0;
 
+	if (ch->eof && ch->frame != FRAME_NONE)
+		return -EPIPE;   /* an ipckit peer that ended never reads again (raw: half-close) */
 	if (ch->tx.buf) {
 		int r = tx_flush(ch, dl);
 		if (r)
@@ -547,6 +561,8 @@ static ssize_t rec_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl, str
 		return held_take(ch, buf, cap, w);
 	if (ch->eof)
 		return -EPIPE;
+	if (cap > ch->max_msg)
+		cap = ch->max_msg;   /* a larger record is cut (MSG_TRUNC): not one of ours */
 	if (spill && !ch->held.spill && !(ch->held.spill = malloc(ch->max_msg)))
 		return -ENOMEM;
 	for (;;) {
@@ -574,6 +590,14 @@ static ssize_t rec_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl, str
 	}
 }
 
+/* Would a receive return without the descriptor: a buffered message, or the end? */
+static bool rx_ready(const ipck_chan *ch)
+{
+	if (ch->frame == FRAME_STREAM)
+		return rx_complete(ch);
+	return ch->held.buf != NULL || ch->eof;   /* rec_recv answers these at once */
+}
+
 ssize_t ipck__fd_recv_fds(ipck_chan *ch, void *buf, size_t cap, struct fdwant *w,
 			  int timeout_ms)
 {
@@ -581,14 +605,13 @@ ssize_t ipck__fd_recv_fds(ipck_chan *ch, void *buf, size_t cap, struct fdwant *w
 	ssize_t n;
 	if (w)
 		*w->n = 0;
-	if (ch->frame == FRAME_STREAM) {
+	if (ch->frame == FRAME_STREAM)
 		n = stream_recv(ch, buf, cap, dl, w);
-		ipck__poll_mark(ch, rx_complete(ch));
-	} else {
-		n = ch->frame == FRAME_NONE && ch->is_bytes ? raw_stream_recv(ch, buf, cap, dl, w)
-							    : rec_recv(ch, buf, cap, dl, w);
-		ipck__poll_mark(ch, ch->held.buf != NULL);
-	}
+	else if (ch->frame == FRAME_NONE && ch->is_bytes)
+		n = raw_stream_recv(ch, buf, cap, dl, w);
+	else
+		n = rec_recv(ch, buf, cap, dl, w);
+	ipck__poll_mark(ch, rx_ready(ch));
 	return n;
 }
 
@@ -604,7 +627,7 @@ int ipck__fd_pollfd(const ipck_chan *cch)
 		return ch->fd;
 	int r = ipck__pollset(ch, ch->fd);
 	if (r >= 0)
-		ipck__poll_mark(ch, ch->frame == FRAME_STREAM ? rx_complete(ch) : ch->held.buf != NULL);
+		ipck__poll_mark(ch, rx_ready(ch));
 	return r;
 }
 

@@ -59,6 +59,7 @@ int ipck__wait_fd(const ipck_chan *ch, int fd, short events, deadline_t dl)
 	nfds_t n = ch->peer_fd >= 0 ? 2 : 1;
 	struct timespec ts;
 
+	IPCK_CRASH_POINT("wait");
 	for (;;) {
 		int r = ppoll(p, n, ts_left(dl, &ts), NULL);
 		if (r < 0 && errno == EINTR)

@@ -133,6 +133,7 @@ int ipck__watch_start(struct ipck_watch **out, int peer_fd,
 int64_t ipck__watch_arm(struct ipck_watch *w, deadline_t dl)
 {
 	int64_t gen;
+	IPCK_CRASH_POINT("wait");   /* a blocking receive, as ipck__wait_fd */
 	pthread_mutex_lock(&w->mu);
 	if (w->dead) {
 		pthread_mutex_unlock(&w->mu);
