@@ -555,6 +555,8 @@ int ipck__ringconn_pair(ipck_chan *a, ipck_chan *b)
 	struct ring *ra = ipck__priv(a), *rb = ipck__priv(b);
 	int sv[2];
 	uint64_t cap;
+	if (a->url.addr[0])
+		return -EINVAL;   /* the unnamed ring has no address: "pshm:" */
 	ring_init(ra);
 	ring_init(rb);
 	int e = ipck__ring_cap(&a->url, &cap);
