@@ -14,7 +14,8 @@
 
 static const char usage_text[] =
 	"usage: ipckit bench [--quick] [--schemes LIST] [--sizes LIST] [--rounds N]\n"
-	"                    [--reps N] [--pin CPU,CPU] [--json | --csv] [--svg FILE]\n"
+	"                    [--reps N] [--pin CPU,CPU | --place any|one|two]\n"
+	"                    [--json | --csv] [--svg FILE]\n"
 	"                    [--md FILE] [--list]\n\n"
 	"Measure every IPC mechanism, each between two processes: round trip p50,\n"
 	"p99, p99.9 (ping-pong), one-way messages and MB per second, CPU time per\n"
@@ -26,6 +27,8 @@ static const char usage_text[] =
 	"  --rounds N       round trips and messages per repetition (default: timed)\n"
 	"  --reps N         repetitions; each figure is their median (default 5, quick 3)\n"
 	"  --pin CPU,CPU    pin the two processes\n"
+	"  --place WHERE    without --pin: each pair on one CPU, on two, or any (the\n"
+	"                   scheduler's choice, the default); pairs that spin get two\n"
 	"  --json, --csv    rows for programs instead of the table\n"
 	"  --svg FILE       write a chart: round trip and throughput per scheme\n"
 	"  --md FILE        write the markdown table (docs/choosing.md)\n"
@@ -138,13 +141,20 @@ static int check_list(const char *list)
 	return 0;
 }
 
+/* --place any|one|two */
+static int place_of(const char *s)
+{
+	return !strcmp(s, "any") ? IPCK_PLACE_ANY : !strcmp(s, "one") ? IPCK_PLACE_ONE :
+	       !strcmp(s, "two") ? IPCK_PLACE_TWO : -1;
+}
+
 static int parse_one(struct bopts *b, int argc, char **argv, int *i)
 {
 	const char *a = argv[*i];
 	long long v;
 	bool arg = !strcmp(a, "--schemes") || !strcmp(a, "--sizes") || !strcmp(a, "--rounds") ||
 		   !strcmp(a, "--reps") || !strcmp(a, "--pin") || !strcmp(a, "--svg") ||
-		   !strcmp(a, "--md");
+		   !strcmp(a, "--md") || !strcmp(a, "--place");
 	const char *val = arg ? (*i + 1 < argc ? argv[++*i] : NULL) : NULL;
 	if (arg && !val)
 		return cli_usage("%s needs a value", a);
@@ -166,6 +176,8 @@ static int parse_one(struct bopts *b, int argc, char **argv, int *i)
 		b->o.reps = (unsigned)v;
 	else if (!strcmp(a, "--pin"))
 		return parse_pin(b, val);
+	else if (!strcmp(a, "--place") && (v = place_of(val)) >= 0)
+		b->o.place = (int)v;
 	else if (!strcmp(a, "--svg"))
 		b->svg = val;
 	else if (!strcmp(a, "--md"))
@@ -292,6 +304,7 @@ int cmd_bench(int argc, char **argv)
 	static const size_t def[] = {64, 1024, 65536, 1048576};
 	b.nsizes = o.o.sizes ? o.o.nsizes : 4;
 	b.pinned = o.o.pin;
+	b.place = o.o.place;
 	memcpy(b.sizes, o.o.sizes ? o.o.sizes : def, b.nsizes * sizeof(size_t));
 	struct collect c = {.b = &b, .bar = isatty(2)};
 	o.o.progress = on_progress;

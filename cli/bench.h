@@ -16,7 +16,13 @@ struct brows {
 	size_t sizes[16];          /* the sizes asked for */
 	size_t nsizes;
 	bool pinned;               /* --pin: every row ran on the CPUs asked for */
+	int place;                 /* --place: IPCK_PLACE_* */
 };
+
+/* ", pinned", ", each pair on one CPU"...: how the pairs were placed. */
+const char *bench_placement(const struct brows *b);
+/* Was this row placed apart from the others because both sides spin? */
+bool bench_spin_placed(const struct brows *b, const struct ipck_bench_row *r);
 
 /* "Intel Xeon ... , 2 cores, Linux 6.1.0" */
 void bench_machine(char *buf, size_t cap);

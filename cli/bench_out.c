@@ -43,6 +43,22 @@ void bench_machine(char *buf, size_t cap)
 		 u.release);
 }
 
+const char *bench_placement(const struct brows *b)
+{
+	if (b->pinned)
+		return ", pinned";
+	if (b->place == IPCK_PLACE_ONE)
+		return ", each pair on one CPU (both spinning: two)";
+	if (b->place == IPCK_PLACE_TWO)
+		return ", each pair on two CPUs";
+	return "";
+}
+
+bool bench_spin_placed(const struct brows *b, const struct ipck_bench_row *r)
+{
+	return !b->pinned && b->place != IPCK_PLACE_TWO && r->pinned && !strcmp(r->wait, "spin");
+}
+
 double bench_cpu(const struct ipck_bench_row *r)
 {
 	return r->cpu_tx_ns + r->cpu_rx_ns;
@@ -110,7 +126,7 @@ static void cells(const struct brows *b, const struct ipck_bench_row *r, struct 
 {
 	double best = fastest(b, r->size);
 	const struct ipck_bench_row *raw = raw_of(b, r);
-	snprintf(c->wait, sizeof(c->wait), "%s%s", r->wait, r->pinned && !b->pinned ? star : "");
+	snprintf(c->wait, sizeof(c->wait), "%s%s", r->wait, bench_spin_placed(b, r) ? star : "");
 	dur(r->rtt_p50_ns, c->p50, sizeof(c->p50));
 	dur(r->rtt_p99_ns, c->p99, sizeof(c->p99));
 	dur(r->rtt_p999_ns, c->p999, sizeof(c->p999));
@@ -135,7 +151,7 @@ void bench_table(FILE *f, const struct brows *b)
 	struct cells c;
 	bool star = false;
 	bench_machine(m, sizeof(m));
-	fprintf(f, "%s%s\n", m, b->pinned ? " (pinned)" : "");
+	fprintf(f, "%s%s\n", m, bench_placement(b));
 	for (size_t i = 0; i < b->n; i++) {
 		const struct ipck_bench_row *r = &b->v[i];
 		if (i == 0 || r->size != b->v[i - 1].size)
@@ -145,15 +161,15 @@ void bench_table(FILE *f, const struct brows *b)
 		cells(b, r, &c, "*");
 		fprintf(f, TABLE_FMT, r->scheme, c.wait, c.p50, c.p99, c.p999, c.ratio, c.raw,
 			c.mps, c.mbs, c.tx, c.rx, r->noisy ? "  noisy" : "");
-		star |= r->pinned && !b->pinned;
+		star |= bench_spin_placed(b, r);
 	}
 	if (star)
 		fprintf(f, "\n* both sides spin: they ran on two CPUs of their own (see --pin)\n");
 	fprintf(f, "ratio: round trip against the fastest of the size; vs raw: against raw-<scheme>;\n"
 		   "cpu tx, rx: CPU time per message of the sender and of the receiver, one way\n");
-	if (!b->pinned)
-		fprintf(f, "unpinned: the scheduler may put a pair on one CPU or two, which changes a\n"
-			   "round trip several times over; compare with --pin 0,0 or --pin 0,1\n");
+	if (!b->pinned && b->place == IPCK_PLACE_ANY)
+		fprintf(f, "unplaced: the scheduler may put a pair on one CPU or two, which changes a\n"
+			   "round trip several times over; --place one or --place two compare like with like\n");
 }
 
 static bool same_skip(const struct ipck_bench_row *a, const struct ipck_bench_row *b)
@@ -244,7 +260,7 @@ void bench_md(FILE *f, const struct brows *b)
 	char m[256], s[32];
 	struct cells c;
 	bench_machine(m, sizeof(m));
-	fprintf(f, "Measured on %s%s.\n", m, b->pinned ? ", pinned" : "");
+	fprintf(f, "Measured on %s%s.\n", m, bench_placement(b));
 	for (size_t i = 0; i < b->n; i++) {
 		const struct ipck_bench_row *r = &b->v[i];
 		if (i == 0 || r->size != b->v[i - 1].size)
@@ -259,8 +275,8 @@ void bench_md(FILE *f, const struct brows *b)
 	}
 	fprintf(f, "\n\\* both sides spin: they ran on two CPUs of their own. "
 		   "vs raw: the round trip against the raw-<scheme> row.\n");
-	if (!b->pinned)
-		fprintf(f, "Unpinned, the scheduler put each pair on one CPU or on two, which changes "
-			   "a kernel round trip several times over (vs raw too): `ipckit bench "
-			   "--pin 0,0` and `--pin 0,1` compare like with like.\n");
+	if (!b->pinned && b->place == IPCK_PLACE_ANY)
+		fprintf(f, "Unplaced, the scheduler put each pair on one CPU or on two, which changes "
+			   "a kernel round trip several times over (vs raw too): `--place one` and "
+			   "`--place two` compare like with like.\n");
 }

@@ -163,7 +163,8 @@ void bench_svg(FILE *f, const struct brows *b)
 		   "round trip and throughput per scheme</text>\n<text x=\"10\" y=\"38\">",
 		W, total, W, total);
 	xml_str(f, m);
-	fprintf(f, "%s</text>\n", b->pinned ? " (pinned)" : "");
+	xml_str(f, bench_placement(b));
+	fputs("</text>\n", f);
 	draw_legend(f, b);
 	draw_axis(f, &rt, h, true, "round trip p50 (log scale, shorter is better)");
 	draw_axis(f, &tp, h, false, "one-way throughput (log scale, longer is better)");

@@ -305,6 +305,8 @@ struct ipck_bench_peer {
 	void (*cleanup)(const char *dir);
 };
 
+enum { IPCK_PLACE_ANY = 0, IPCK_PLACE_ONE, IPCK_PLACE_TWO };
+
 struct ipck_bench_opts {
 	const char *names;     /* comma list of targets and groups (lib, raw, ref,
 				  peer); NULL: all */
@@ -315,6 +317,9 @@ struct ipck_bench_opts {
 	int quick;             /* short phases: everything in well under a minute */
 	int pin;               /* pin the two processes to cpu[0] and cpu[1] */
 	int cpu[2];
+	int place;             /* without pin: IPCK_PLACE_ANY (the scheduler's
+				  choice), _ONE (one CPU) or _TWO (two CPUs);
+				  pairs that both spin always get two */
 	const struct ipck_bench_peer *const *peers; /* NULL-terminated, or NULL */
 	/* Called at least every 100 ms; a non-zero return stops the run. */
 	int (*progress)(void *arg, unsigned done, unsigned total, const char *what);

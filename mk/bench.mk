@@ -7,11 +7,13 @@
 # -DHAVE_ZMQ / -DHAVE_NNG into build/bench/ipckit, linked with them.  The plain
 # build never needs them.  Debian's libnng-dev ships no pkg-config file, so
 # NNG is found by compiling a one-line program against it.
-#   make bench                      the default run (a few minutes)
-#   make bench BENCH_ARGS=--quick   under a minute
+#   make bench                      every target, each pair on one CPU (two when
+#                                   both spin), so rows compare like with like
+#   make bench BENCH_ARGS=--quick   under a minute; BENCH_ARGS= leaves placement
+#                                   to the scheduler
 #   make ci-extra-bench             CI: --quick --json, every target has a row
 
-BENCH_ARGS ?=
+BENCH_ARGS ?= --place one
 BENCH_BIN  := $(B)/bench/ipckit
 BENCH_DOC  := docs/choosing.md
 

@@ -197,6 +197,9 @@ static int setup_job(struct run *R)
 	j->reps = o->reps ? o->reps : o->quick ? 3 : 5;
 	j->phase_ns = o->quick ? 15000000 : 100000000;
 	j->pin = o->pin;
+	j->place = o->place;
+	if (o->place < IPCK_PLACE_ANY || o->place > IPCK_PLACE_TWO)
+		return -EINVAL;
 	if (o->pin && (check_cpu(o->cpu[0]) || check_cpu(o->cpu[1])))
 		return -EINVAL;
 	j->cpu[0] = o->cpu[0];

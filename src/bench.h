@@ -86,6 +86,7 @@ struct bjob {
 	bool pin;              /* the caller pinned A to cpu[0] and B to cpu[1] */
 	int cpu[2];
 	int spread[2];         /* two distinct CPUs we may use, or -1 */
+	int place;             /* IPCK_PLACE_*: where pairs run when not pinned */
 	int out_fd;            /* to E: struct bwire, one per write */
 };
 
@@ -104,9 +105,10 @@ int ipck__bench_emit(struct bjob *j, const struct ipck_bench_row *r);
 void ipck__bench_tell_pid(struct bjob *j, pid_t b);
 void ipck__bench_row_init(const struct bjob *j, struct ipck_bench_row *r, size_t size);
 /*
- * Pin the calling process (side 0 = A, 1 = B) to its CPU when the caller
- * asked, or, for a target whose two sides spin, to two distinct CPUs: two
- * spinners on one CPU measure the scheduler, not the hardware.
+ * Pin the calling process (side 0 = A, 1 = B): to the caller's CPUs when it
+ * pinned; for a target whose two sides spin, to two distinct CPUs (two
+ * spinners on one CPU measure the scheduler, not the hardware); else as
+ * opts.place says (both on one CPU, on two, or left to the scheduler).
  * Fork a child that dies with us.
  */
 void ipck__bench_pin(const struct bjob *j, int side);

@@ -93,18 +93,26 @@ pid_t ipck__bench_fork(void)
 	return p;
 }
 
-static bool spread(const struct bjob *j)
+/* The CPU of side, or -1 to leave it to the scheduler (see ipck__bench_pin). */
+static int place_cpu(const struct bjob *j, int side)
 {
-	return !j->pin && j->t->spins && j->spread[1] >= 0;
+	if (j->pin)
+		return j->cpu[side];
+	if (j->spread[1] >= 0 && (j->t->spins || j->place == IPCK_PLACE_TWO))
+		return j->spread[side];
+	if (j->spread[0] >= 0 && j->place == IPCK_PLACE_ONE)
+		return j->spread[0];
+	return -1;
 }
 
 void ipck__bench_pin(const struct bjob *j, int side)
 {
-	if (!j->pin && !spread(j))
+	int cpu = place_cpu(j, side);
+	if (cpu < 0)
 		return;
 	cpu_set_t set;
 	CPU_ZERO(&set);
-	CPU_SET(j->pin ? j->cpu[side] : j->spread[side], &set);
+	CPU_SET(cpu, &set);
 	sched_setaffinity(0, sizeof(set), &set);  /* CPUs checked by E before the run */
 }
 
@@ -114,7 +122,7 @@ void ipck__bench_row_init(const struct bjob *j, struct ipck_bench_row *r, size_t
 	snprintf(r->scheme, sizeof(r->scheme), "%s", j->t->name);
 	snprintf(r->wait, sizeof(r->wait), "%s", j->t->wait);
 	r->size = size;
-	r->pinned = j->pin || spread(j);
+	r->pinned = place_cpu(j, 0) >= 0;
 	r->ref = j->t->ref;
 	r->max_msg = j->lk.max_msg;
 }

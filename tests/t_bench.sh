@@ -52,7 +52,7 @@ cpu=$(awk '/^Cpus_allowed_list/ {split($2, a, "[-,]"); print a[1]}' /proc/self/s
 $B bench $quick --pin "$cpu,$cpu" --svg "$D/chart.svg" >"$D/table" 2>"$D/err" || fail "svg run exited $?"
 grep -q '^64 B messages' "$D/table" && grep -q '^  pipe ' "$D/table" && grep -q '^  socketpair ' "$D/table" ||
 	fail "table: $(cat "$D/table")"
-grep -q '(pinned)' "$D/table" || fail "table does not say pinned"
+grep -q ', pinned$' "$D/table" || fail "table does not say pinned"
 head -c 5 "$D/chart.svg" | grep -q '<?xml' || fail "svg: no xml declaration"
 tail -n1 "$D/chart.svg" | grep -q '^</svg>$' || fail "svg: not closed"
 for w in '<svg xmlns="http://www.w3.org/2000/svg"' '>pipe</text>' '>socketpair</text>' '>64 B</text>' \
@@ -63,6 +63,10 @@ done
 if command -v xmllint >/dev/null; then
 	xmllint --noout "$D/chart.svg" || fail "svg is not well-formed XML"
 fi
+
+# ---- --place one: every row placed (pinned), and the header says so
+$B bench $quick --place one --json >"$D/place.json" 2>"$D/err" || fail "--place one exited $?"
+[ "$(grep -c '"pinned":true' "$D/place.json")" = 4 ] || fail "--place one: not 4 placed rows"
 
 # ---- a size larger than socketpair carries: said, and its largest measured instead
 $B bench --quick --rounds 50 --reps 1 --schemes socketpair --sizes 1M --json >"$D/big.json" 2>"$D/err" ||
@@ -85,7 +89,7 @@ left=$(ls -A "$D" | grep '^ipckb')
 
 # ---- bad usage: exit 2
 for args in "--sizes 0" "--sizes 64,x" "--sizes 65M" "--schemes nope" "--schemes pipe,,x" "--pin 0" \
-	"--pin a,b" "--rounds 0" "--reps 0" "--reps 65" "--bogus" "--svg" "--schemes"; do
+	"--pin a,b" "--place" "--place three" "--rounds 0" "--reps 0" "--reps 65" "--bogus" "--svg" "--schemes"; do
 	# shellcheck disable=SC2086
 	$B bench $args >/dev/null 2>&1
 	rc=$?
