@@ -29,7 +29,7 @@ wait $sp || fail "socat tcp listen: exit $?"
 # socat sends a datagram to a raw unix-dgram listener: one message, whole
 $K recv -l --raw -n 1 -t 10000 "unix-dgram:$D/d" >"$D/o3" & rp=$!
 await "$D/d"; sleep 0.2
-printf 'y z' | socat -u - "UNIX-SENDTO:$D/d,bind=$D/c1" || fail "socat sendto"
+(printf 'y z'; sleep 1) | socat -u - "UNIX-SENDTO:$D/d,bind=$D/c1" || fail "socat sendto"   # alive while accepted
 wait $rp || fail "recv --raw unix-dgram: exit $?"
 [ "$(cat "$D/o3")" = "y z" ] || fail "unix-dgram: got [$(cat "$D/o3")]"
 
