@@ -1,0 +1,744 @@
+/*
+ * ringcast.c - one sender, many receivers on one shared ring (?broadcast=1
+ * on pshm:, svshm:, mmap:).
+ *
+ * The listener creates the well-known object (0600, exclusively) as the
+ * broadcast segment itself: a header, CAST_SLOTS reader slots of a cache
+ * line each, and one ring.  The listener is the sender: ipck_send works on
+ * it directly.  Each ipck_open(url, 0) is a receiver: it claims a free
+ * slot (its pid, by compare-and-swap) and starts at the writer's current
+ * position, so it sees every message sent after it joined.  ipck_accept on
+ * the listener returns, for each receiver that joined, a handle that only
+ * tells its pid (ipck_peer_pid); it sends and receives nothing.
+ *
+ * Every reader keeps its own position in its slot.  With drop=wait (the
+ * default) the writer's room is bounded by the slowest live reader; a
+ * reader whose pid is gone (pidfd) has its slot taken back while the
+ * writer waits, so a dead reader blocks nobody.  With drop=oldest the
+ * writer never waits: before it overwrites bytes it moves "tail", the
+ * oldest intact record, past them (a release fence, then the bytes).  A
+ * reader copies a record out, then (an acquire fence) loads tail: if tail
+ * passed the record, the copy is void and the reader starts again at tail.
+ * Every record carries the writer's message sequence number, so a reader
+ * counts exactly how many it lost (ipck_stats().dropped) and checks that
+ * nothing else is ever skipped.
+ *
+ * Records: 8 bytes rec_word(pos, len) (ring.h), 8 bytes the sequence
+ * number, the payload padded to 8; a PAD record fills the end of the ring.
+ * Everything read from the segment is range-checked; a violation is
+ * -EPROTO.  Waits spin ?spin_us= then sleep on a futex in the segment (the
+ * bell words: readers sleep on rd_bell, the writer on wr_bell) in slices of
+ * RING_SLICE_MS, after which the other side's pids are looked at.
+ */
+#include "ring.h"
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CAST_MAGIC   0x436b7069u   /* "ipkC" */
+#define CAST_VERSION 1u
+#define CAST_SLOTS   64u
+#define CAST_DROP    0x1u          /* cast_hdr.flags: drop=oldest */
+#define CAST_REC     16u           /* record header: word, sequence number */
+
+struct cast_slot {
+	_Alignas(RING_LINE) _Atomic int32_t pid;   /* the reader, 0 when free */
+	uint32_t pad;
+	_Atomic uint64_t cons;                     /* its released position */
+};
+
+struct cast_hdr {
+	uint32_t magic, version, hdr_size, flags;
+	uint64_t cap, size;
+	int32_t owner;                       /* the writer's pid */
+	uint32_t nslots;
+	_Alignas(RING_LINE) _Atomic uint64_t prod;   /* bytes committed */
+	_Atomic uint64_t pseq;               /* sequence number of the record at prod */
+	_Atomic uint32_t ver;                /* odd while prod and pseq change */
+	_Atomic uint64_t tail;               /* drop=oldest: oldest intact record */
+	_Alignas(RING_LINE) _Atomic uint32_t rd_bell, rd_sleepers;
+	_Alignas(RING_LINE) _Atomic uint32_t wr_bell, wr_sleepers;
+	_Atomic uint32_t closed;             /* the writer closed */
+	_Atomic uint32_t joins;              /* readers that ever joined */
+	struct cast_slot slot[CAST_SLOTS];
+	_Alignas(RING_LINE) unsigned char ring[];
+};
+
+enum cast_role { CAST_WRITER = 1, CAST_READER, CAST_PEER };
+
+struct cast {
+	enum cast_role role;
+	struct ipck_shm seg;
+	struct cast_hdr *h;
+	unsigned char *ring;
+	uint64_t cap, mask;
+	bool drop;
+	int64_t spin_ns;
+	/* writer */
+	uint64_t prod, tail, min_cons, seq;
+	uint32_t ver;
+	uint32_t resv, resv_len;
+	int32_t told[CAST_SLOTS];   /* listener: pids accept has returned */
+	/* reader */
+	unsigned slot;
+	uint64_t cons, rseq;
+	bool started;
+	uint32_t peek, peek_len;
+};
+
+static inline struct cast *cast_of(ipck_chan *ch)
+{
+	return ((struct ring *)ipck__priv(ch))->cast;
+}
+
+static inline uint64_t cast_rec(uint64_t len)
+{
+	return CAST_REC + ((len + 7) & ~(uint64_t)7);
+}
+
+static size_t cast_size(uint64_t cap)
+{
+	return sizeof(struct cast_hdr) + cap;
+}
+
+/* ---- waiting -------------------------------------------------------------------- */
+
+static long futex(_Atomic uint32_t *w, int op, uint32_t val, const struct timespec *ts)
+{
+	return syscall(SYS_futex, (uint32_t *)w, op, val, ts, NULL, 0);
+}
+
+static bool pid_dead(int32_t pid)
+{
+	if (pid <= 0)
+		return true;
+	int fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	if (fd < 0)
+		return errno == ESRCH;
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	bool dead = poll(&p, 1, 0) > 0;
+	close(fd);
+	return dead;
+}
+
+/* After publishing: wake the sleepers on bell, if any flagged it. */
+static inline void cast_kick(_Atomic uint32_t *bell, _Atomic uint32_t *sleepers)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(sleepers, memory_order_relaxed)) {
+		atomic_fetch_add_explicit(bell, 1, memory_order_relaxed);
+		futex(bell, FUTEX_WAKE, INT_MAX, NULL);
+	}
+}
+
+/*
+ * Spin, then sleep on bell, until ready(ch) is not 0 (returned: 1, or an
+ * error); check(ch) runs after each sleep slice (dead peers) and may end
+ * the wait too.  -ETIMEDOUT.
+ */
+static int cast_wait(ipck_chan *ch, int (*ready)(ipck_chan *), int (*check)(ipck_chan *),
+		     _Atomic uint32_t *bell, _Atomic uint32_t *sleepers, deadline_t dl)
+{
+	struct cast *k = cast_of(ch);
+	int64_t end = ipck__now_ns() + k->spin_ns;
+	int v;
+	for (unsigned i = 0; ipck__now_ns() < end; i++) {
+		if ((v = ready(ch)))
+			return v;
+		cpu_relax();
+		if ((i & 255) == 255)
+			sched_yield();   /* an oversubscribed writer may need the CPU */
+	}
+	for (;;) {
+		uint32_t b = atomic_load_explicit(bell, memory_order_relaxed);
+		atomic_fetch_add_explicit(sleepers, 1, memory_order_relaxed);
+		atomic_thread_fence(memory_order_seq_cst);
+		if ((v = ready(ch))) {
+			atomic_fetch_sub_explicit(sleepers, 1, memory_order_relaxed);
+			return v;
+		}
+		int ms = ipck__ms_left(dl);
+		if (ms == 0) {
+			atomic_fetch_sub_explicit(sleepers, 1, memory_order_relaxed);
+			return -ETIMEDOUT;
+		}
+		if (ms < 0 || ms > RING_SLICE_MS)
+			ms = RING_SLICE_MS;
+		struct timespec ts = {0, (long)ms * 1000000};
+		futex(bell, FUTEX_WAIT, b, &ts);
+		atomic_fetch_sub_explicit(sleepers, 1, memory_order_relaxed);
+		if (check && (v = check(ch)))
+			return v;
+	}
+}
+
+/* ---- the writer ----------------------------------------------------------------- */
+
+/* The slowest live reader's position (prod when none): 0, or -EPROTO. */
+static int min_cons(ipck_chan *ch)
+{
+	struct cast *k = cast_of(ch);
+	uint64_t m = k->prod;
+	/* Our prod before their pids: the other half of cast_join's fence. */
+	atomic_thread_fence(memory_order_seq_cst);
+	for (unsigned i = 0; i < CAST_SLOTS; i++) {
+		struct cast_slot *s = &k->h->slot[i];
+		if (!atomic_load_explicit(&s->pid, memory_order_acquire))
+			continue;
+		/* Acquire: the reader's reads of the bytes before we reuse them. */
+		uint64_t c = atomic_load_explicit(&s->cons, memory_order_acquire);
+		if (c > k->prod || (c & 7))
+			return ipck__ring_fail(ch, -EPROTO);
+		if (c < m)
+			m = c;
+	}
+	k->min_cons = m;
+	return 0;
+}
+
+/* Take back the slots of readers that died; 0: keep waiting. */
+static int reap_readers(ipck_chan *ch)
+{
+	struct cast *k = cast_of(ch);
+	for (unsigned i = 0; i < CAST_SLOTS; i++) {
+		int32_t pid = atomic_load_explicit(&k->h->slot[i].pid, memory_order_acquire);
+		if (pid && pid_dead(pid))
+			atomic_compare_exchange_strong(&k->h->slot[i].pid, &pid, 0);
+	}
+	return 0;
+}
+
+static int room_ready(ipck_chan *ch)
+{
+	struct cast *k = cast_of(ch);
+	int e = min_cons(ch);
+	if (e)
+		return e;
+	return k->prod + k->resv - k->min_cons <= k->cap;
+}
+
+/*
+ * drop=oldest: move tail past every record that bytes up to end - cap
+ * held, before they are overwritten.  The walk reads our own headers, which
+ * readers could have scribbled on: checked like any other.
+ */
+static int move_tail(ipck_chan *ch, uint64_t end)
+{
+	struct cast *k = cast_of(ch);
+	uint64_t t = k->tail;
+	while (end - t > k->cap) {
+		uint64_t off = t & k->mask;
+		uint64_t w = atomic_load_explicit((_Atomic uint64_t *)(void *)(k->ring + off),
+						  memory_order_relaxed);
+		uint32_t len = (uint32_t)w;
+		if ((uint32_t)(w >> 32) != (uint32_t)t + 1)
+			return ipck__ring_fail(ch, -EPROTO);
+		uint64_t size = len == REC_PAD ? k->cap - off : cast_rec(len);
+		if (len != REC_PAD && off + size > k->cap)
+			return ipck__ring_fail(ch, -EPROTO);
+		t += size;
+	}
+	if (t != k->tail) {
+		k->tail = t;
+		atomic_store_explicit(&k->h->tail, t, memory_order_relaxed);
+		/* The new tail before any byte it gives up is overwritten. */
+		atomic_thread_fence(memory_order_release);
+	}
+	return 0;
+}
+
+/* Make room for total bytes at k->prod: wait for readers, or overrun them. */
+static int make_room(ipck_chan *ch, uint64_t total, deadline_t dl)
+{
+	struct cast *k = cast_of(ch);
+	if (k->drop)
+		return move_tail(ch, k->prod + total);
+	if (k->prod + total - k->min_cons <= k->cap)
+		return 0;
+	k->resv = (uint32_t)total;
+	int e = cast_wait(ch, room_ready, reap_readers, &k->h->wr_bell, &k->h->wr_sleepers, dl);
+	k->resv = 0;
+	return e < 0 ? e : 0;
+}
+
+static void put_rec(struct cast *k, uint32_t len, uint64_t seq)
+{
+	uint64_t off = k->prod & k->mask;
+	uint64_t *p = (uint64_t *)(void *)(k->ring + off);
+	atomic_store_explicit((_Atomic uint64_t *)p, rec_word(k->prod, len), memory_order_relaxed);
+	atomic_store_explicit((_Atomic uint64_t *)(p + 1), seq, memory_order_relaxed);
+}
+
+/*
+ * Show the record of size bytes at k->prod.  prod and pseq change under a
+ * sequence lock (ver), so a joining reader reads a pair that belongs
+ * together (cast_join); readers of records need only prod.
+ */
+static void publish(struct cast *k, uint64_t size)
+{
+	k->prod += size;
+	atomic_store_explicit(&k->h->ver, ++k->ver, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	atomic_store_explicit(&k->h->pseq, k->seq, memory_order_relaxed);
+	/* Release: the record's bytes before the position that shows it. */
+	atomic_store_explicit(&k->h->prod, k->prod, memory_order_release);
+	atomic_store_explicit(&k->h->ver, ++k->ver, memory_order_release);
+}
+
+int ipck__cast_reserve(ipck_chan *ch, size_t len, void **ptr, int timeout_ms)
+{
+	struct cast *k = cast_of(ch);
+	if (k->role != CAST_WRITER)
+		return -ENOTSUP;
+	if (k->resv)
+		return -EBUSY;
+	deadline_t dl = ipck__deadline(timeout_ms);
+	uint64_t need = cast_rec(len), off = k->prod & k->mask;
+	int e = 0;
+	if (k->cap - off < need && !(e = make_room(ch, k->cap - off, dl))) {
+		put_rec(k, REC_PAD, k->seq);   /* records never wrap */
+		publish(k, k->cap - off);
+	}
+	if (!e)
+		e = make_room(ch, need, dl);
+	if (e)
+		return e;
+	k->resv = (uint32_t)need;
+	k->resv_len = (uint32_t)len;
+	*ptr = k->ring + (k->prod & k->mask) + CAST_REC;
+	return 0;
+}
+
+int ipck__cast_commit(ipck_chan *ch)
+{
+	struct cast *k = cast_of(ch);
+	if (k->role != CAST_WRITER || !k->resv)
+		return -EINVAL;
+	put_rec(k, k->resv_len, k->seq++);   /* pseq: the next one's */
+	publish(k, k->resv);
+	k->resv = 0;
+	cast_kick(&k->h->rd_bell, &k->h->rd_sleepers);
+	return (int)k->resv_len;
+}
+
+ssize_t ipck__cast_send(ipck_chan *ch, const void *msg, size_t len, int timeout_ms)
+{
+	void *p;
+	int e = ipck__cast_reserve(ch, len, &p, timeout_ms);
+	if (e)
+		return e;
+	memcpy(p, msg, len);
+	return ipck__cast_commit(ch);
+}
+
+/* ---- the readers ---------------------------------------------------------------- */
+
+static bool writer_gone(ipck_chan *ch)
+{
+	struct cast *k = cast_of(ch);
+	return atomic_load_explicit(&k->h->closed, memory_order_acquire) || ipck__peer_gone(ch);
+}
+
+/* 1: a record (or the writer's goodbye) may be there; 0: nothing yet. */
+static int data_ready(ipck_chan *ch)
+{
+	struct cast *k = cast_of(ch);
+	return atomic_load_explicit(&k->h->prod, memory_order_acquire) != k->cons ||
+	       atomic_load_explicit(&k->h->closed, memory_order_acquire);
+}
+
+/* After a sleep slice: a writer that died without closing ends the wait. */
+static int writer_died(ipck_chan *ch)
+{
+	return ipck__peer_gone(ch);
+}
+
+/* drop=oldest: true when the writer has overrun position c. */
+static bool overrun(const struct cast *k, uint64_t c)
+{
+	return k->drop && atomic_load_explicit(&k->h->tail, memory_order_acquire) > c;
+}
+
+/*
+ * The record at k->cons, PADs skipped and overruns resynced: 1 with *len
+ * and *seq (a copy of the header: the caller checks again after reading
+ * the payload), 0 none yet, -EPROTO.
+ */
+static int look(ipck_chan *ch, uint32_t *len, uint64_t *seq)
+{
+	struct cast *k = cast_of(ch);
+	for (;;) {
+		uint64_t p = atomic_load_explicit(&k->h->prod, memory_order_acquire);
+		if (p < k->cons || (p & 7))
+			return ipck__ring_fail(ch, -EPROTO);
+		if (overrun(k, k->cons)) {
+			uint64_t t = atomic_load_explicit(&k->h->tail, memory_order_acquire);
+			if (t > p || (t & 7))
+				return ipck__ring_fail(ch, -EPROTO);
+			k->cons = t;
+			continue;
+		}
+		if (p == k->cons)
+			return 0;
+		uint64_t off = k->cons & k->mask;
+		const uint64_t *h = (const uint64_t *)(const void *)(k->ring + off);
+		uint64_t w = atomic_load_explicit((_Atomic uint64_t *)h, memory_order_relaxed);
+		*seq = atomic_load_explicit((_Atomic uint64_t *)(h + 1), memory_order_relaxed);
+		atomic_thread_fence(memory_order_acquire);
+		if (overrun(k, k->cons))
+			continue;
+		uint32_t l = (uint32_t)w;
+		if ((uint32_t)(w >> 32) != (uint32_t)k->cons + 1)
+			return ipck__ring_fail(ch, -EPROTO);
+		if (l == REC_PAD) {
+			k->cons += k->cap - off;
+			continue;
+		}
+		if (off + cast_rec(l) > k->cap || k->cons + cast_rec(l) > p)
+			return ipck__ring_fail(ch, -EPROTO);
+		*len = l;
+		return 1;
+	}
+}
+
+/* Account for record seq: the gap before it is what we lost; never backwards. */
+static int count_seq(ipck_chan *ch, uint64_t seq)
+{
+	struct cast *k = cast_of(ch);
+	if (k->started && (seq < k->rseq || (seq != k->rseq && !k->drop)))
+		return ipck__ring_fail(ch, -EPROTO);
+	if (k->started)
+		ch->st.dropped += seq - k->rseq;
+	k->started = true;
+	k->rseq = seq + 1;
+	return 0;
+}
+
+static void advance(ipck_chan *ch, uint64_t size)
+{
+	struct cast *k = cast_of(ch);
+	k->cons += size;
+	/* Release: our reads of the record before the writer may reuse it. */
+	atomic_store_explicit(&k->h->slot[k->slot].cons, k->cons, memory_order_release);
+	cast_kick(&k->h->wr_bell, &k->h->wr_sleepers);
+}
+
+/* Wait for the next record: 1 (*len, *seq), or an error (-EPIPE once drained). */
+static int await(ipck_chan *ch, uint32_t *len, uint64_t *seq, int timeout_ms)
+{
+	struct cast *k = cast_of(ch);
+	deadline_t dl = ipck__deadline(timeout_ms);
+	for (;;) {
+		int e = look(ch, len, seq);
+		if (e)
+			return e;
+		if (writer_gone(ch) && atomic_load_explicit(&k->h->prod, memory_order_acquire) == k->cons)
+			return -EPIPE;
+		e = cast_wait(ch, data_ready, writer_died, &k->h->rd_bell, &k->h->rd_sleepers, dl);
+		if (e < 0)
+			return e;
+	}
+}
+
+ssize_t ipck__cast_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
+{
+	struct cast *k = cast_of(ch);
+	uint32_t len;
+	uint64_t seq;
+	if (k->role != CAST_READER)
+		return -ENOTSUP;
+	if (k->peek)
+		return -EBUSY;
+	for (;;) {
+		int e = await(ch, &len, &seq, timeout_ms);
+		if (e < 0)
+			return e;
+		if (len > cap) {
+			ch->next_size = len;
+			return -EMSGSIZE;
+		}
+		memcpy(buf, k->ring + (k->cons & k->mask) + CAST_REC, len);
+		atomic_thread_fence(memory_order_acquire);
+		if (overrun(k, k->cons))
+			continue;   /* the copy is void: start again at tail */
+		if ((e = count_seq(ch, seq)))
+			return e;
+		advance(ch, cast_rec(len));
+		return len;
+	}
+}
+
+/* Zero-copy reading only with drop=wait: an overrun would change the bytes. */
+int ipck__cast_peek(ipck_chan *ch, const void **ptr, size_t *len, int timeout_ms)
+{
+	struct cast *k = cast_of(ch);
+	uint32_t l;
+	uint64_t seq;
+	if (k->role != CAST_READER || k->drop)
+		return -ENOTSUP;
+	if (!k->peek) {
+		int e = await(ch, &l, &seq, timeout_ms);
+		if (e < 0)
+			return e;
+		if ((e = count_seq(ch, seq)))
+			return e;
+		k->peek = (uint32_t)cast_rec(l);
+		k->peek_len = l;
+	}
+	*ptr = k->ring + (k->cons & k->mask) + CAST_REC;
+	*len = k->peek_len;
+	return 0;
+}
+
+int ipck__cast_release(ipck_chan *ch)
+{
+	struct cast *k = cast_of(ch);
+	if (k->role != CAST_READER || !k->peek)
+		return -EINVAL;
+	uint32_t size = k->peek;
+	k->peek = 0;
+	advance(ch, size);
+	return (int)k->peek_len;
+}
+
+/* ---- open, accept, close -------------------------------------------------------- */
+
+static int cast_new(ipck_chan *ch, enum cast_role role)
+{
+	struct ring *r = ipck__priv(ch);
+	struct cast *k = calloc(1, sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	ipck__shm_init(&k->seg);
+	k->role = role;
+	unsigned sp = (ch->url.set & OPT_SPIN_US) ? ch->url.spin_us : 50;
+	k->spin_ns = (int64_t)sp * 1000;
+	r->cast = k;
+	return 0;
+}
+
+static void cast_bind(ipck_chan *ch, struct cast_hdr *h, uint64_t cap)
+{
+	struct cast *k = cast_of(ch);
+	k->h = h;
+	k->ring = h->ring;
+	k->cap = cap;
+	k->mask = cap - 1;
+	k->drop = h->flags & CAST_DROP;
+	ch->max_msg = cap - CAST_REC;
+}
+
+static int cast_listen(ipck_chan *ch)
+{
+	struct cast *k = cast_of(ch);
+	uint64_t cap;
+	int e = ipck__ring_cap(&ch->url, &cap);
+	if (!e)
+		e = ipck__shm_url(&ch->url, &k->seg);
+	if (!e)
+		e = ipck__shm_create(&k->seg, cast_size(cap), ch->url.mode);
+	if (e)
+		return e;
+	if ((e = ipck__shm_map(&k->seg))) {
+		ipck__shm_remove(&k->seg);
+		ipck__shm_close(&k->seg);
+		return e;
+	}
+	struct cast_hdr *h = k->seg.p;
+	h->version = CAST_VERSION;
+	h->hdr_size = sizeof(*h);
+	h->flags = ch->url.drop_oldest ? CAST_DROP : 0;
+	h->cap = cap;
+	h->size = cast_size(cap);
+	h->owner = getpid();
+	h->nslots = CAST_SLOTS;
+	/* Release: every field above before the magic that says "ready". */
+	__atomic_store_n(&h->magic, CAST_MAGIC, __ATOMIC_RELEASE);
+	cast_bind(ch, h, cap);
+	return 0;
+}
+
+/* A segment a listener made: everything checked before it is used. */
+static int cast_check(ipck_chan *ch, uint64_t *cap)
+{
+	struct cast *k = cast_of(ch);
+	const struct cast_hdr *h = k->seg.p;
+	if (k->seg.size < sizeof(*h))
+		return -EPROTO;
+	/* Acquire: pairs with the release of the magic in cast_listen. */
+	uint32_t magic = __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE);
+	if (magic == 0)
+		return -EAGAIN;
+	*cap = h->cap;
+	if (magic != CAST_MAGIC || h->version != CAST_VERSION || h->hdr_size != sizeof(*h) ||
+	    h->nslots != CAST_SLOTS || (h->flags & ~CAST_DROP))
+		return -EPROTO;
+	if (*cap < RING_CAP_MIN || *cap > RING_CAP_MAX || (*cap & (*cap - 1)) ||
+	    h->size != cast_size(*cap) || k->seg.size < cast_size(*cap))
+		return -EPROTO;
+	if (!(ch->url.set & OPT_DROP) || ch->url.drop_oldest == !!(h->flags & CAST_DROP))
+		return 0;
+	return -EINVAL;   /* drop= given, and not the listener's */
+}
+
+static int cast_map(ipck_chan *ch, uint64_t *cap, deadline_t dl)
+{
+	struct cast *k = cast_of(ch);
+	for (unsigned i = 0;; i++) {
+		int e = ipck__shm_url(&ch->url, &k->seg);
+		if (!e)
+			e = ipck__shm_open(&k->seg);
+		if (e == -ENOENT)
+			return -ECONNREFUSED;
+		if (!e)
+			e = ipck__check_owner(&ch->url, k->seg.uid);
+		if (!e && k->seg.size >= sizeof(struct cast_hdr))
+			e = ipck__shm_map(&k->seg);
+		if (!e && k->seg.p && (e = cast_check(ch, cap)) != -EAGAIN)
+			return e;
+		if (e && e != -EAGAIN)
+			return e;
+		ipck__shm_close(&k->seg);   /* being made */
+		if (ipck__ms_left(dl) == 0)
+			return -ECONNREFUSED;
+		ipck__backoff(i, dl);
+	}
+}
+
+/* The writer's position and the sequence number there, read together. */
+static int read_prod(ipck_chan *ch, uint64_t *p, uint64_t *seq)
+{
+	struct cast *k = cast_of(ch);
+	deadline_t dl = ipck__deadline(ch->url.timeout_ms);
+	for (unsigned i = 0;; i++) {
+		uint32_t v = atomic_load_explicit(&k->h->ver, memory_order_acquire);
+		*p = atomic_load_explicit(&k->h->prod, memory_order_relaxed);
+		*seq = atomic_load_explicit(&k->h->pseq, memory_order_relaxed);
+		atomic_thread_fence(memory_order_acquire);
+		if (!(v & 1) && v == atomic_load_explicit(&k->h->ver, memory_order_relaxed))
+			return *p & 7 ? -EPROTO : 0;
+		if (ipck__ms_left(dl) == 0)
+			return -ETIMEDOUT;   /* a writer stopped in the middle */
+		if (i > 64)
+			ipck__backoff(i - 64, dl);
+	}
+}
+
+/*
+ * Take a free slot.  Its position is set before the pid (the writer may
+ * look at it at once), then again from prod once the pid is visible: from
+ * there on the writer cannot reuse any byte we have not read.
+ */
+static int cast_join(ipck_chan *ch)
+{
+	struct cast *k = cast_of(ch);
+	int32_t me = (int32_t)getpid();
+	for (unsigned i = 0; i < CAST_SLOTS; i++) {
+		struct cast_slot *s = &k->h->slot[i];
+		int32_t free_pid = 0;
+		if (atomic_load_explicit(&s->pid, memory_order_relaxed))
+			continue;
+		uint64_t p = atomic_load_explicit(&k->h->prod, memory_order_acquire);
+		atomic_store_explicit(&s->cons, p, memory_order_relaxed);
+		if (!atomic_compare_exchange_strong(&s->pid, &free_pid, me))
+			continue;
+		atomic_thread_fence(memory_order_seq_cst);
+		k->slot = i;
+		int e = read_prod(ch, &k->cons, &k->rseq);
+		if (e) {
+			atomic_store_explicit(&s->pid, 0, memory_order_release);
+			return e;
+		}
+		k->started = true;
+		atomic_store_explicit(&s->cons, k->cons, memory_order_release);
+		atomic_fetch_add_explicit(&k->h->joins, 1, memory_order_release);
+		return 0;
+	}
+	return -EAGAIN;   /* CAST_SLOTS readers already */
+}
+
+static int cast_connect(ipck_chan *ch)
+{
+	struct cast *k = cast_of(ch);
+	uint64_t cap;
+	int e = cast_map(ch, &cap, ipck__deadline(ch->url.timeout_ms));
+	if (!e) {
+		cast_bind(ch, k->seg.p, cap);
+		e = ipck__watch_peer(ch, k->h->owner);
+	}
+	if (!e && (e = cast_join(ch)) == 0)
+		ch->peer_pid = k->h->owner;
+	if (e)
+		ipck__shm_close(&k->seg);
+	return e;
+}
+
+int ipck__cast_open(ipck_chan *ch, int flags)
+{
+	int e = cast_new(ch, (flags & IPCK_LISTEN) ? CAST_WRITER : CAST_READER);
+	if (!e)
+		e = (flags & IPCK_LISTEN) ? cast_listen(ch) : cast_connect(ch);
+	if (e) {
+		struct ring *r = ipck__priv(ch);
+		free(r->cast);
+		r->cast = NULL;
+	}
+	return e;
+}
+
+/* A reader that joined and was not announced yet: its slot, or -1. */
+static int new_reader(struct cast *k)
+{
+	for (unsigned i = 0; i < CAST_SLOTS; i++) {
+		int32_t pid = atomic_load_explicit(&k->h->slot[i].pid, memory_order_acquire);
+		if (pid != k->told[i] && (k->told[i] = pid) > 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+int ipck__cast_accept(ipck_chan *l, ipck_chan *c, int timeout_ms)
+{
+	struct cast *k = cast_of(l);
+	deadline_t dl = ipck__deadline(timeout_ms);
+	int i;
+	for (unsigned n = 0; (i = new_reader(k)) < 0; n++) {
+		if (ipck__ms_left(dl) == 0)
+			return -ETIMEDOUT;
+		ipck__backoff(n, dl);
+	}
+	int e = cast_new(c, CAST_PEER);
+	if (!e) {
+		c->peer_pid = k->told[i];
+		c->max_msg = l->max_msg;
+	}
+	return e;
+}
+
+int ipck__cast_close(ipck_chan *ch)
+{
+	struct ring *r = ipck__priv(ch);
+	struct cast *k = r->cast;
+	int e = 0;
+	if (k->h && k->role == CAST_WRITER) {
+		atomic_store_explicit(&k->h->closed, 1, memory_order_release);
+		cast_kick(&k->h->rd_bell, &k->h->rd_sleepers);
+		e = ipck__shm_remove(&k->seg);
+	} else if (k->h && k->role == CAST_READER) {
+		atomic_store_explicit(&k->h->slot[k->slot].pid, 0, memory_order_release);
+		cast_kick(&k->h->wr_bell, &k->h->wr_sleepers);
+	}
+	int e2 = k->role == CAST_PEER ? 0 : ipck__shm_close(&k->seg);
+	free(k);
+	r->cast = NULL;
+	return e ? e : e2;
+}
+
+/* ---- the slots ring.c hands over ------------------------------------------------ */
