@@ -34,6 +34,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <linux/membarrier.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -62,9 +63,10 @@ struct cast_hdr {
 	_Alignas(RING_LINE) _Atomic uint64_t prod;   /* bytes committed */
 	_Atomic uint64_t pseq;               /* sequence number of the record at prod */
 	_Atomic uint32_t ver;                /* odd while prod and pseq change */
-	_Atomic uint64_t tail;               /* drop=oldest: oldest intact record */
-	_Alignas(RING_LINE) _Atomic uint32_t rd_bell, rd_sleepers;
-	_Alignas(RING_LINE) _Atomic uint32_t wr_bell, wr_sleepers;
+	_Alignas(RING_LINE) _Atomic uint64_t tail;   /* drop=oldest: oldest intact record */
+	_Alignas(RING_LINE) _Atomic uint32_t rd_bell, rd_flag;   /* readers sleep */
+	_Alignas(RING_LINE) _Atomic uint32_t wr_bell, wr_flag;   /* the writer sleeps */
+	_Atomic uint64_t wr_want;            /* until the slowest reader is here */
 	_Atomic uint32_t closed;             /* the writer closed */
 	_Atomic uint32_t joins;              /* readers that ever joined */
 	struct cast_slot slot[CAST_SLOTS];
@@ -80,6 +82,7 @@ struct cast {
 	unsigned char *ring;
 	uint64_t cap, mask;
 	bool drop;
+	pid_t light;                /* the process that registered for membarrier */
 	int64_t spin_ns;
 	/* writer */
 	uint64_t prod, tail, min_cons, seq;
@@ -88,7 +91,7 @@ struct cast {
 	int32_t told[CAST_SLOTS];   /* listener: pids accept has returned */
 	/* reader */
 	unsigned slot;
-	uint64_t cons, rseq;
+	uint64_t cons, rseq, prod_seen;
 	bool started;
 	uint32_t peek, peek_len;
 };
@@ -128,11 +131,25 @@ static bool pid_dead(int32_t pid)
 	return dead;
 }
 
-/* After publishing: wake the sleepers on bell, if any flagged it. */
-static inline void cast_kick(_Atomic uint32_t *bell, _Atomic uint32_t *sleepers)
+/*
+ * After publishing: is a sleeper's flag set?  The barrier orders our
+ * position before the load of the flag; in the process that registered for
+ * membarrier (k->light) a compiler barrier, as the sleeper issues membarrier
+ * (wait.c explains the handshake).
+ */
+static inline bool flagged(const struct cast *k, _Atomic uint32_t *flag)
 {
-	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(sleepers, memory_order_relaxed)) {
+	if (k->light == ipck__self())
+		atomic_signal_fence(memory_order_seq_cst);
+	else
+		atomic_thread_fence(memory_order_seq_cst);
+	return atomic_load_explicit(flag, memory_order_relaxed) != 0;
+}
+
+/* Take the flag and wake every sleeper on bell: one call for all of them. */
+static void ring_bell(_Atomic uint32_t *bell, _Atomic uint32_t *flag)
+{
+	if (atomic_exchange_explicit(flag, 0, memory_order_relaxed)) {
 		atomic_fetch_add_explicit(bell, 1, memory_order_relaxed);
 		futex(bell, FUTEX_WAKE, INT_MAX, NULL);
 	}
@@ -144,7 +161,7 @@ static inline void cast_kick(_Atomic uint32_t *bell, _Atomic uint32_t *sleepers)
  * the wait too.  -ETIMEDOUT.
  */
 static int cast_wait(ipck_chan *ch, int (*ready)(ipck_chan *), int (*check)(ipck_chan *),
-		     _Atomic uint32_t *bell, _Atomic uint32_t *sleepers, deadline_t dl)
+		     _Atomic uint32_t *bell, _Atomic uint32_t *flag, deadline_t dl)
 {
 	struct cast *k = cast_of(ch);
 	int64_t end = ipck__now_ns() + k->spin_ns;
@@ -157,23 +174,20 @@ static int cast_wait(ipck_chan *ch, int (*ready)(ipck_chan *), int (*check)(ipck
 			sched_yield();   /* an oversubscribed writer may need the CPU */
 	}
 	for (;;) {
+		/* A flag left set after we return costs one spurious wake-up. */
 		uint32_t b = atomic_load_explicit(bell, memory_order_relaxed);
-		atomic_fetch_add_explicit(sleepers, 1, memory_order_relaxed);
+		atomic_store_explicit(flag, 1, memory_order_relaxed);
 		atomic_thread_fence(memory_order_seq_cst);
-		if ((v = ready(ch))) {
-			atomic_fetch_sub_explicit(sleepers, 1, memory_order_relaxed);
+		syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0);
+		if ((v = ready(ch)))
 			return v;
-		}
 		int ms = ipck__ms_left(dl);
-		if (ms == 0) {
-			atomic_fetch_sub_explicit(sleepers, 1, memory_order_relaxed);
+		if (ms == 0)
 			return -ETIMEDOUT;
-		}
 		if (ms < 0 || ms > RING_SLICE_MS)
 			ms = RING_SLICE_MS;
 		struct timespec ts = {0, (long)ms * 1000000};
 		futex(bell, FUTEX_WAIT, b, &ts);
-		atomic_fetch_sub_explicit(sleepers, 1, memory_order_relaxed);
 		if (check && (v = check(ch)))
 			return v;
 	}
@@ -263,7 +277,10 @@ static int make_room(ipck_chan *ch, uint64_t total, deadline_t dl)
 	if (k->prod + total - k->min_cons <= k->cap)
 		return 0;
 	k->resv = (uint32_t)total;
-	int e = cast_wait(ch, room_ready, reap_readers, &k->h->wr_bell, &k->h->wr_sleepers, dl);
+	/* Sleep until a quarter of the ring is free, not one record: fewer wake-ups. */
+	uint64_t want = k->prod + total - k->cap + k->cap / 4;
+	atomic_store_explicit(&k->h->wr_want, want < k->prod ? want : k->prod, memory_order_relaxed);
+	int e = cast_wait(ch, room_ready, reap_readers, &k->h->wr_bell, &k->h->wr_flag, dl);
 	k->resv = 0;
 	return e < 0 ? e : 0;
 }
@@ -324,7 +341,8 @@ int ipck__cast_commit(ipck_chan *ch)
 	put_rec(k, k->resv_len, k->seq++);   /* pseq: the next one's */
 	publish(k, k->resv);
 	k->resv = 0;
-	cast_kick(&k->h->rd_bell, &k->h->rd_sleepers);
+	if (flagged(k, &k->h->rd_flag))
+		ring_bell(&k->h->rd_bell, &k->h->rd_flag);
 	return (int)k->resv_len;
 }
 
@@ -375,14 +393,19 @@ static int look(ipck_chan *ch, uint32_t *len, uint64_t *seq)
 {
 	struct cast *k = cast_of(ch);
 	for (;;) {
-		uint64_t p = atomic_load_explicit(&k->h->prod, memory_order_acquire);
-		if (p < k->cons || (p & 7))
-			return ipck__ring_fail(ch, -EPROTO);
+		uint64_t p = k->prod_seen;
+		if (p == k->cons && (p = atomic_load_explicit(&k->h->prod, memory_order_acquire)) != k->cons) {
+			if (p < k->cons || (p & 7))
+				return ipck__ring_fail(ch, -EPROTO);
+			k->prod_seen = p;   /* what is before it needs no look at prod */
+		}
 		if (overrun(k, k->cons)) {
 			uint64_t t = atomic_load_explicit(&k->h->tail, memory_order_acquire);
-			if (t > p || (t & 7))
+			p = atomic_load_explicit(&k->h->prod, memory_order_acquire);
+			if (t > p || (t & 7) || t < k->cons)
 				return ipck__ring_fail(ch, -EPROTO);
 			k->cons = t;
+			k->prod_seen = p;
 			continue;
 		}
 		if (p == k->cons)
@@ -427,7 +450,9 @@ static void advance(ipck_chan *ch, uint64_t size)
 	k->cons += size;
 	/* Release: our reads of the record before the writer may reuse it. */
 	atomic_store_explicit(&k->h->slot[k->slot].cons, k->cons, memory_order_release);
-	cast_kick(&k->h->wr_bell, &k->h->wr_sleepers);
+	if (flagged(k, &k->h->wr_flag) &&
+	    k->cons >= atomic_load_explicit(&k->h->wr_want, memory_order_relaxed))
+		ring_bell(&k->h->wr_bell, &k->h->wr_flag);
 }
 
 /* Wait for the next record: 1 (*len, *seq), or an error (-EPIPE once drained). */
@@ -441,7 +466,7 @@ static int await(ipck_chan *ch, uint32_t *len, uint64_t *seq, int timeout_ms)
 			return e;
 		if (writer_gone(ch) && atomic_load_explicit(&k->h->prod, memory_order_acquire) == k->cons)
 			return -EPIPE;
-		e = cast_wait(ch, data_ready, writer_died, &k->h->rd_bell, &k->h->rd_sleepers, dl);
+		e = cast_wait(ch, data_ready, writer_died, &k->h->rd_bell, &k->h->rd_flag, dl);
 		if (e < 0)
 			return e;
 	}
@@ -520,6 +545,8 @@ static int cast_new(ipck_chan *ch, enum cast_role role)
 	k->role = role;
 	unsigned sp = (ch->url.set & OPT_SPIN_US) ? ch->url.spin_us : 50;
 	k->spin_ns = (int64_t)sp * 1000;
+	ipck__ring_light_init(r);
+	k->light = r->light ? ipck__self() : 0;
 	r->cast = k;
 	return 0;
 }
@@ -657,6 +684,7 @@ static int cast_join(ipck_chan *ch)
 			return e;
 		}
 		k->started = true;
+		k->prod_seen = k->cons;
 		atomic_store_explicit(&s->cons, k->cons, memory_order_release);
 		atomic_fetch_add_explicit(&k->h->joins, 1, memory_order_release);
 		return 0;
@@ -729,11 +757,13 @@ int ipck__cast_close(ipck_chan *ch)
 	int e = 0;
 	if (k->h && k->role == CAST_WRITER) {
 		atomic_store_explicit(&k->h->closed, 1, memory_order_release);
-		cast_kick(&k->h->rd_bell, &k->h->rd_sleepers);
+		atomic_thread_fence(memory_order_seq_cst);
+		ring_bell(&k->h->rd_bell, &k->h->rd_flag);
 		e = ipck__shm_remove(&k->seg);
 	} else if (k->h && k->role == CAST_READER) {
 		atomic_store_explicit(&k->h->slot[k->slot].pid, 0, memory_order_release);
-		cast_kick(&k->h->wr_bell, &k->h->wr_sleepers);
+		atomic_thread_fence(memory_order_seq_cst);
+		ring_bell(&k->h->wr_bell, &k->h->wr_flag);
 	}
 	int e2 = k->role == CAST_PEER ? 0 : ipck__shm_close(&k->seg);
 	free(k);

@@ -1,0 +1,11 @@
+# bcast.mk - broadcast (?broadcast=1) throughput: one sender to 1 and to 4
+# readers over pshm:, 64-byte messages.  Not part of `make test`; run it
+# alone on the machine: `flock /work/wt/bench.lock make bench-broadcast`.
+.PHONY: bench-broadcast
+$(B)/bench/broadcast_tput: tests/bench/broadcast_tput.c $(STATIC)
+	$(call say,CC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(BASE) $(CFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
+
+bench-broadcast: $(B)/bench/broadcast_tput
+	$(B)/bench/broadcast_tput "pshm:/ipck-bcbench-$$$$"
