@@ -541,7 +541,7 @@ int ipck__ring_pollfd(const ipck_chan *cch)
 	ipck_chan *ch = (ipck_chan *)cch;   /* the slot is const; the pollset is state */
 	struct ring *r = ipck__priv(ch);
 	if (r->cast)
-		return -ENOTSUP;   /* not yet: see ringcast.c */
+		return ipck__cast_pollfd(ch);
 	if (ch->role == ROLE_LISTENER)
 		return r->lsock >= 0 ? r->lsock : -ENOTSUP;
 	if (r->mpmc)

@@ -296,5 +296,6 @@ int ipck__cast_reserve(ipck_chan *ch, size_t len, void **ptr, int timeout_ms);
 int ipck__cast_commit(ipck_chan *ch);
 int ipck__cast_peek(ipck_chan *ch, const void **ptr, size_t *len, int timeout_ms);
 int ipck__cast_release(ipck_chan *ch);
+int ipck__cast_pollfd(ipck_chan *ch);
 
 #endif

@@ -39,7 +39,10 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -51,8 +54,9 @@
 
 struct cast_slot {
 	_Alignas(RING_LINE) _Atomic int32_t pid;   /* the reader, 0 when free */
-	uint32_t pad;
+	_Atomic uint32_t poll;                     /* 1: ring its doorbell */
 	_Atomic uint64_t cons;                     /* its released position */
+	_Atomic uint64_t bell;                     /* its doorbell's nonce */
 };
 
 struct cast_hdr {
@@ -89,8 +93,10 @@ struct cast {
 	uint32_t ver;
 	uint32_t resv, resv_len;
 	int32_t told[CAST_SLOTS];   /* listener: pids accept has returned */
+	int sock;                   /* writer: sends to doorbells; reader: its doorbell */
 	/* reader */
 	unsigned slot;
+	bool polling;
 	uint64_t cons, rseq, prod_seen;
 	bool started;
 	uint32_t peek, peek_len;
@@ -147,11 +153,43 @@ static inline bool flagged(const struct cast *k, _Atomic uint32_t *flag)
 }
 
 /* Take the flag and wake every sleeper on bell: one call for all of them. */
-static void ring_bell(_Atomic uint32_t *bell, _Atomic uint32_t *flag)
+static bool ring_bell(_Atomic uint32_t *bell, _Atomic uint32_t *flag)
 {
-	if (atomic_exchange_explicit(flag, 0, memory_order_relaxed)) {
-		atomic_fetch_add_explicit(bell, 1, memory_order_relaxed);
-		futex(bell, FUTEX_WAKE, INT_MAX, NULL);
+	if (!atomic_exchange_explicit(flag, 0, memory_order_relaxed))
+		return false;
+	atomic_fetch_add_explicit(bell, 1, memory_order_relaxed);
+	futex(bell, FUTEX_WAKE, INT_MAX, NULL);
+	return true;
+}
+
+/* A reader's doorbell: "\0ipckit-cast-<pid>-<nonce>", so a slot can name no other socket. */
+static socklen_t bell_addr(struct sockaddr_un *a, int32_t pid, uint64_t nonce)
+{
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	int n = snprintf(a->sun_path + 1, sizeof(a->sun_path) - 1, "ipckit-cast-%d-%016llx",
+			 (int)pid, (unsigned long long)nonce);
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+}
+
+/* Wake the readers: the sleepers, and the doorbells of those that poll. */
+static void wake_readers(struct cast *k)
+{
+	if (!ring_bell(&k->h->rd_bell, &k->h->rd_flag))
+		return;
+	for (unsigned i = 0; i < CAST_SLOTS; i++) {
+		struct cast_slot *s = &k->h->slot[i];
+		if (!atomic_load_explicit(&s->poll, memory_order_relaxed) ||
+		    !atomic_exchange_explicit(&s->poll, 0, memory_order_relaxed))
+			continue;
+		if (k->sock < 0)
+			k->sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		struct sockaddr_un a;
+		socklen_t len = bell_addr(&a, atomic_load_explicit(&s->pid, memory_order_relaxed),
+					  atomic_load_explicit(&s->bell, memory_order_relaxed));
+		/* A full doorbell is readable already; a gone one needs nothing. */
+		if (k->sock >= 0)
+			sendto(k->sock, "", 1, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&a, len);
 	}
 }
 
@@ -342,7 +380,7 @@ int ipck__cast_commit(ipck_chan *ch)
 	publish(k, k->resv);
 	k->resv = 0;
 	if (flagged(k, &k->h->rd_flag))
-		ring_bell(&k->h->rd_bell, &k->h->rd_flag);
+		wake_readers(k);
 	return (int)k->resv_len;
 }
 
@@ -472,6 +510,73 @@ static int await(ipck_chan *ch, uint32_t *len, uint64_t *seq, int timeout_ms)
 	}
 }
 
+/* ---- polling -------------------------------------------------------------------- */
+
+static void drain(int sock)
+{
+	char b[64];
+	while (recv(sock, b, sizeof(b), MSG_DONTWAIT) > 0)
+		;
+}
+
+/* 1: recv would not block (a record, the writer's goodbye, or a failure). */
+static bool poll_ready(ipck_chan *ch)
+{
+	struct cast *k = cast_of(ch);
+	uint32_t len;
+	uint64_t seq;
+	return k->peek || ch->err || data_ready(ch) || look(ch, &len, &seq) || ipck__peer_gone(ch);
+}
+
+/*
+ * Keep the pollset true exactly when recv would not block.  When nothing
+ * is ready: ask for the doorbell (the slot's poll flag and the readers'
+ * flag), a full barrier, then look again (the writer's half: flagged()).
+ */
+static void poll_arm(ipck_chan *ch)
+{
+	struct cast *k = cast_of(ch);
+	struct cast_slot *s = &k->h->slot[k->slot];
+	bool ready = poll_ready(ch);
+	if (!ready && !atomic_load_explicit(&s->poll, memory_order_relaxed)) {
+		drain(k->sock);
+		atomic_store_explicit(&s->poll, 1, memory_order_relaxed);
+		atomic_store_explicit(&k->h->rd_flag, 1, memory_order_relaxed);
+		atomic_thread_fence(memory_order_seq_cst);
+		syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0);
+		ready = poll_ready(ch);
+	}
+	ipck__poll_mark(ch, ready);
+}
+
+/* A reader's descriptor: its doorbell socket in the channel's pollset. */
+int ipck__cast_pollfd(ipck_chan *ch)
+{
+	struct cast *k = cast_of(ch);
+	if (k->role != CAST_READER)
+		return -ENOTSUP;
+	if (k->sock < 0) {
+		struct sockaddr_un a;
+		uint64_t nonce = ipck__nonce();
+		int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0)
+			return -errno;
+		if (bind(fd, (struct sockaddr *)&a, bell_addr(&a, (int32_t)getpid(), nonce)) < 0) {
+			int e = -errno;
+			close(fd);
+			return e;
+		}
+		k->sock = fd;
+		atomic_store_explicit(&k->h->slot[k->slot].bell, nonce, memory_order_relaxed);
+	}
+	int fd = ipck__pollset(ch, k->sock);
+	if (fd < 0)
+		return fd;
+	k->polling = true;
+	poll_arm(ch);
+	return fd;
+}
+
 ssize_t ipck__cast_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
 {
 	struct cast *k = cast_of(ch);
@@ -496,6 +601,8 @@ ssize_t ipck__cast_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
 		if ((e = count_seq(ch, seq)))
 			return e;
 		advance(ch, cast_rec(len));
+		if (k->polling)
+			poll_arm(ch);
 		return len;
 	}
 }
@@ -530,6 +637,8 @@ int ipck__cast_release(ipck_chan *ch)
 	uint32_t size = k->peek;
 	k->peek = 0;
 	advance(ch, size);
+	if (k->polling)
+		poll_arm(ch);
 	return (int)k->peek_len;
 }
 
@@ -543,6 +652,7 @@ static int cast_new(ipck_chan *ch, enum cast_role role)
 		return -ENOMEM;
 	ipck__shm_init(&k->seg);
 	k->role = role;
+	k->sock = -1;
 	unsigned sp = (ch->url.set & OPT_SPIN_US) ? ch->url.spin_us : 50;
 	k->spin_ns = (int64_t)sp * 1000;
 	ipck__ring_light_init(r);
@@ -758,7 +868,7 @@ int ipck__cast_close(ipck_chan *ch)
 	if (k->h && k->role == CAST_WRITER) {
 		atomic_store_explicit(&k->h->closed, 1, memory_order_release);
 		atomic_thread_fence(memory_order_seq_cst);
-		ring_bell(&k->h->rd_bell, &k->h->rd_flag);
+		wake_readers(k);
 		e = ipck__shm_remove(&k->seg);
 	} else if (k->h && k->role == CAST_READER) {
 		atomic_store_explicit(&k->h->slot[k->slot].pid, 0, memory_order_release);
@@ -766,6 +876,8 @@ int ipck__cast_close(ipck_chan *ch)
 		ring_bell(&k->h->wr_bell, &k->h->wr_flag);
 	}
 	int e2 = k->role == CAST_PEER ? 0 : ipck__shm_close(&k->seg);
+	int e3 = ipck__close_fd(k->sock);
+	e2 = e2 ? e2 : e3;
 	free(k);
 	r->cast = NULL;
 	return e ? e : e2;

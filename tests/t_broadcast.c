@@ -15,6 +15,7 @@
  *    -EINVAL, a reader's drop= different from the listener's -EINVAL.
  */
 #include "check.h"
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -236,6 +237,12 @@ static void dead_reader(const char *scheme)
 	CHECK_EQ(a.bad, 0);
 }
 
+static int readable(int fd, int ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	return poll(&p, 1, ms);
+}
+
 static int writer_dies(void *arg)
 {
 	ipck_chan *l, *c;
@@ -263,9 +270,32 @@ static void writer_killed(const char *scheme)
 		return;
 	CHECK_EQ(ipck_recv(r, m, sizeof(m), 5000), 4);
 	CHECK_EQ(memcmp(m, "last", 4), 0);
+	CHECK_EQ(readable(ipck_pollfd(r), 5000), 1);   /* its death */
 	CHECK_EQ(ipck_recv(r, m, sizeof(m), 5000), -EPIPE);
 	CHECK_OK(ipck_close(r));
 	CHECK_OK(ipck_unlink(url));   /* its object outlived it */
+}
+
+/* ipck_pollfd on a reader: readable exactly when recv would not block. */
+static void poll_reader(ipck_chan *l, ipck_chan *r)
+{
+	unsigned char m[64];
+	int fd = ipck_pollfd(r);
+	CHECK_OK(fd);
+	CHECK_EQ(ipck_pollfd(l), -ENOTSUP);
+	CHECK_EQ(readable(fd, 0), 0);
+	for (int i = 0; i < 3; i++) {
+		CHECK_EQ(ipck_send(l, "ding", 4, 0), 4);
+		CHECK_EQ(readable(fd, 1000), 1);
+		CHECK_EQ(ipck_recv(r, m, sizeof(m), 0), 4);
+		CHECK_EQ(readable(fd, 0), 0);
+	}
+	CHECK_EQ(ipck_send(l, "a", 1, 0), 1);
+	CHECK_EQ(ipck_send(l, "b", 1, 0), 1);
+	CHECK_EQ(ipck_recv(r, m, sizeof(m), 0), 1);
+	CHECK_EQ(readable(fd, 0), 1);   /* one more there */
+	CHECK_EQ(ipck_recv(r, m, sizeof(m), 0), 1);
+	CHECK_EQ(readable(fd, 0), 0);
 }
 
 static void api(const char *scheme)
@@ -306,7 +336,9 @@ static void api(const char *scheme)
 	CHECK_OK(ipck_release(r));
 	CHECK_EQ(ipck_peek(r, &p, &len, 0), -ETIMEDOUT);
 	CHECK_EQ(ipck_send(l, m, ipck_max_msg(l) + 1, 0), -EMSGSIZE);
+	poll_reader(l, r);
 	CHECK_OK(ipck_close(l));
+	CHECK_EQ(readable(ipck_pollfd(r), 1000), 1);   /* the goodbye */
 	CHECK_EQ(ipck_recv(r, m, sizeof(m), 1000), -EPIPE);
 	CHECK_OK(ipck_close(r));
 	CHECK_EQ(ipck_pair(fmt("%s:?broadcast=1", scheme), &l, &r), -EINVAL);
