@@ -17,6 +17,8 @@
 #include "check.h"
 #include <poll.h>
 #include <signal.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -346,8 +348,51 @@ static void api(const char *scheme)
 	CHECK_EQ(ipck_open(&x, fmt("%s&mpmc=1", url), IPCK_LISTEN), -EINVAL);
 }
 
+/* The last cap bytes of the object are the ring: scribble on its first record. */
+static void scribble(const char *url, size_t cap, uint64_t junk)
+{
+	const char *name = strchr(url, '/');
+	int fd = open(fmt("/dev/shm%.*s", (int)strcspn(name, "?"), name), O_RDWR);
+	struct stat sb;
+	CHECK_SYS(fd);
+	CHECK_SYS(fstat(fd, &sb));
+	unsigned char *p = mmap(NULL, (size_t)sb.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	REQUIRE(p != MAP_FAILED);
+	memcpy(p + sb.st_size - cap, &junk, 8);
+	munmap(p, (size_t)sb.st_size);
+	close(fd);
+}
+
+/* Whatever a peer scribbles in the segment fails the channel with -EPROTO, for good. */
+static void hostile(void)
+{
+	char url[512];
+	unsigned char m[64];
+	ipck_chan *l, *r;
+	cast_url(url, sizeof(url), "pshm", "");
+	CHECK_OK(ipck_open(&l, url, IPCK_LISTEN));
+	CHECK_OK(ipck_open(&r, url, 0));
+	CHECK_EQ(ipck_send(l, "hello", 5, 0), 5);
+	scribble(url, 4096, 0x0000000100000fffull);   /* a length past the ring */
+	CHECK_EQ(ipck_recv(r, m, sizeof(m), 0), -EPROTO);
+	CHECK_EQ(ipck_recv(r, m, sizeof(m), 0), -EPROTO);
+	CHECK_OK(ipck_close(r));
+	CHECK_OK(ipck_close(l));
+	/* drop=oldest: the writer walks its own old records to give them up */
+	cast_url(url, sizeof(url), "pshm", "&drop=oldest");
+	CHECK_OK(ipck_open(&l, url, IPCK_LISTEN));
+	CHECK_EQ(ipck_send(l, "hello", 5, 0), 5);
+	scribble(url, 4096, 0xdeadbeef00000008ull);   /* a wrong tag */
+	ssize_t n = 0;
+	for (int i = 0; i < 1000 && n >= 0; i++)
+		n = ipck_send(l, m, sizeof(m), 0);
+	CHECK_EQ(n, -EPROTO);
+	CHECK_OK(ipck_close(l));
+}
+
 int main(void)
 {
+	hostile();
 	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
 		const char *s = schemes[i];
 		every_message(s);
