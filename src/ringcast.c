@@ -30,92 +30,18 @@
  * bell words: readers sleep on rd_bell, the writer on wr_bell) in slices of
  * RING_SLICE_MS, after which the other side's pids are looked at.
  */
-#include "ring.h"
+#include "ringcast.h"
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <linux/membarrier.h>
 #include <poll.h>
 #include <sched.h>
-#include <stdlib.h>
-#include <string.h>
 #include <stdio.h>
-#include <sys/socket.h>
+#include <string.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
-
-#define CAST_MAGIC   0x436b7069u   /* "ipkC" */
-#define CAST_VERSION 1u
-#define CAST_SLOTS   64u
-#define CAST_DROP    0x1u          /* cast_hdr.flags: drop=oldest */
-#define CAST_REC     16u           /* record header: word, sequence number */
-
-struct cast_slot {
-	_Alignas(RING_LINE) _Atomic int32_t pid;   /* the reader, 0 when free */
-	_Atomic uint32_t poll;                     /* 1: ring its doorbell */
-	_Atomic uint64_t cons;                     /* its released position */
-	_Atomic uint64_t bell;                     /* its doorbell's nonce */
-};
-
-struct cast_hdr {
-	uint32_t magic, version, hdr_size, flags;
-	uint64_t cap, size;
-	int32_t owner;                       /* the writer's pid */
-	uint32_t nslots;
-	_Alignas(RING_LINE) _Atomic uint64_t prod;   /* bytes committed */
-	_Atomic uint64_t pseq;               /* sequence number of the record at prod */
-	_Atomic uint32_t ver;                /* odd while prod and pseq change */
-	_Alignas(RING_LINE) _Atomic uint64_t tail;   /* drop=oldest: oldest intact record */
-	_Alignas(RING_LINE) _Atomic uint32_t rd_bell, rd_flag;   /* readers sleep */
-	_Alignas(RING_LINE) _Atomic uint32_t wr_bell, wr_flag;   /* the writer sleeps */
-	_Atomic uint64_t wr_want;            /* until the slowest reader is here */
-	_Atomic uint32_t closed;             /* the writer closed */
-	_Atomic uint32_t joins;              /* readers that ever joined */
-	struct cast_slot slot[CAST_SLOTS];
-	_Alignas(RING_LINE) unsigned char ring[];
-};
-
-enum cast_role { CAST_WRITER = 1, CAST_READER, CAST_PEER };
-
-struct cast {
-	enum cast_role role;
-	struct ipck_shm seg;
-	struct cast_hdr *h;
-	unsigned char *ring;
-	uint64_t cap, mask;
-	bool drop;
-	pid_t light;                /* the process that registered for membarrier */
-	int64_t spin_ns;
-	/* writer */
-	uint64_t prod, tail, min_cons, seq;
-	uint32_t ver;
-	uint32_t resv, resv_len;
-	int32_t told[CAST_SLOTS];   /* listener: pids accept has returned */
-	int sock;                   /* writer: sends to doorbells; reader: its doorbell */
-	/* reader */
-	unsigned slot;
-	bool polling;
-	uint64_t cons, rseq, prod_seen;
-	bool started;
-	uint32_t peek, peek_len;
-};
-
-static inline struct cast *cast_of(ipck_chan *ch)
-{
-	return ((struct ring *)ipck__priv(ch))->cast;
-}
-
-static inline uint64_t cast_rec(uint64_t len)
-{
-	return CAST_REC + ((len + 7) & ~(uint64_t)7);
-}
-
-static size_t cast_size(uint64_t cap)
-{
-	return sizeof(struct cast_hdr) + cap;
-}
 
 /* ---- waiting -------------------------------------------------------------------- */
 
@@ -153,7 +79,7 @@ static inline bool flagged(const struct cast *k, _Atomic uint32_t *flag)
 }
 
 /* Take the flag and wake every sleeper on bell: one call for all of them. */
-static bool ring_bell(_Atomic uint32_t *bell, _Atomic uint32_t *flag)
+bool ipck__cast_ring_bell(_Atomic uint32_t *bell, _Atomic uint32_t *flag)
 {
 	if (!atomic_exchange_explicit(flag, 0, memory_order_relaxed))
 		return false;
@@ -163,7 +89,7 @@ static bool ring_bell(_Atomic uint32_t *bell, _Atomic uint32_t *flag)
 }
 
 /* A reader's doorbell: "\0ipckit-cast-<pid>-<nonce>", so a slot can name no other socket. */
-static socklen_t bell_addr(struct sockaddr_un *a, int32_t pid, uint64_t nonce)
+socklen_t ipck__cast_bell_addr(struct sockaddr_un *a, int32_t pid, uint64_t nonce)
 {
 	memset(a, 0, sizeof(*a));
 	a->sun_family = AF_UNIX;
@@ -173,9 +99,9 @@ static socklen_t bell_addr(struct sockaddr_un *a, int32_t pid, uint64_t nonce)
 }
 
 /* Wake the readers: the sleepers, and the doorbells of those that poll. */
-static void wake_readers(struct cast *k)
+void ipck__cast_wake_readers(struct cast *k)
 {
-	if (!ring_bell(&k->h->rd_bell, &k->h->rd_flag))
+	if (!ipck__cast_ring_bell(&k->h->rd_bell, &k->h->rd_flag))
 		return;
 	for (unsigned i = 0; i < CAST_SLOTS; i++) {
 		struct cast_slot *s = &k->h->slot[i];
@@ -185,7 +111,7 @@ static void wake_readers(struct cast *k)
 		if (k->sock < 0)
 			k->sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		struct sockaddr_un a;
-		socklen_t len = bell_addr(&a, atomic_load_explicit(&s->pid, memory_order_relaxed),
+		socklen_t len = ipck__cast_bell_addr(&a, atomic_load_explicit(&s->pid, memory_order_relaxed),
 					  atomic_load_explicit(&s->bell, memory_order_relaxed));
 		/* A full doorbell is readable already; a gone one needs nothing. */
 		if (k->sock >= 0)
@@ -380,7 +306,7 @@ int ipck__cast_commit(ipck_chan *ch)
 	publish(k, k->resv);
 	k->resv = 0;
 	if (flagged(k, &k->h->rd_flag))
-		wake_readers(k);
+		ipck__cast_wake_readers(k);
 	return (int)k->resv_len;
 }
 
@@ -490,7 +416,7 @@ static void advance(ipck_chan *ch, uint64_t size)
 	atomic_store_explicit(&k->h->slot[k->slot].cons, k->cons, memory_order_release);
 	if (flagged(k, &k->h->wr_flag) &&
 	    k->cons >= atomic_load_explicit(&k->h->wr_want, memory_order_relaxed))
-		ring_bell(&k->h->wr_bell, &k->h->wr_flag);
+		ipck__cast_ring_bell(&k->h->wr_bell, &k->h->wr_flag);
 }
 
 /* Wait for the next record: 1 (*len, *seq), or an error (-EPIPE once drained). */
@@ -561,7 +487,7 @@ int ipck__cast_pollfd(ipck_chan *ch)
 		int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (fd < 0)
 			return -errno;
-		if (bind(fd, (struct sockaddr *)&a, bell_addr(&a, (int32_t)getpid(), nonce)) < 0) {
+		if (bind(fd, (struct sockaddr *)&a, ipck__cast_bell_addr(&a, (int32_t)getpid(), nonce)) < 0) {
 			int e = -errno;
 			close(fd);
 			return e;
@@ -641,246 +567,3 @@ int ipck__cast_release(ipck_chan *ch)
 		poll_arm(ch);
 	return (int)k->peek_len;
 }
-
-/* ---- open, accept, close -------------------------------------------------------- */
-
-static int cast_new(ipck_chan *ch, enum cast_role role)
-{
-	struct ring *r = ipck__priv(ch);
-	struct cast *k = calloc(1, sizeof(*k));
-	if (!k)
-		return -ENOMEM;
-	ipck__shm_init(&k->seg);
-	k->role = role;
-	k->sock = -1;
-	unsigned sp = (ch->url.set & OPT_SPIN_US) ? ch->url.spin_us : 50;
-	k->spin_ns = (int64_t)sp * 1000;
-	ipck__ring_light_init(r);
-	k->light = r->light ? ipck__self() : 0;
-	r->cast = k;
-	return 0;
-}
-
-static void cast_bind(ipck_chan *ch, struct cast_hdr *h, uint64_t cap)
-{
-	struct cast *k = cast_of(ch);
-	k->h = h;
-	k->ring = h->ring;
-	k->cap = cap;
-	k->mask = cap - 1;
-	k->drop = h->flags & CAST_DROP;
-	ch->max_msg = cap - CAST_REC;
-}
-
-static int cast_listen(ipck_chan *ch)
-{
-	struct cast *k = cast_of(ch);
-	uint64_t cap;
-	int e = ipck__ring_cap(&ch->url, &cap);
-	if (!e)
-		e = ipck__shm_url(&ch->url, &k->seg);
-	if (!e)
-		e = ipck__shm_create(&k->seg, cast_size(cap), ch->url.mode);
-	if (e)
-		return e;
-	if ((e = ipck__shm_map(&k->seg))) {
-		ipck__shm_remove(&k->seg);
-		ipck__shm_close(&k->seg);
-		return e;
-	}
-	struct cast_hdr *h = k->seg.p;
-	h->version = CAST_VERSION;
-	h->hdr_size = sizeof(*h);
-	h->flags = ch->url.drop_oldest ? CAST_DROP : 0;
-	h->cap = cap;
-	h->size = cast_size(cap);
-	h->owner = getpid();
-	h->nslots = CAST_SLOTS;
-	/* Release: every field above before the magic that says "ready". */
-	__atomic_store_n(&h->magic, CAST_MAGIC, __ATOMIC_RELEASE);
-	cast_bind(ch, h, cap);
-	return 0;
-}
-
-/* A segment a listener made: everything checked before it is used. */
-static int cast_check(ipck_chan *ch, uint64_t *cap)
-{
-	struct cast *k = cast_of(ch);
-	const struct cast_hdr *h = k->seg.p;
-	if (k->seg.size < sizeof(*h))
-		return -EPROTO;
-	/* Acquire: pairs with the release of the magic in cast_listen. */
-	uint32_t magic = __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE);
-	if (magic == 0)
-		return -EAGAIN;
-	*cap = h->cap;
-	if (magic != CAST_MAGIC || h->version != CAST_VERSION || h->hdr_size != sizeof(*h) ||
-	    h->nslots != CAST_SLOTS || (h->flags & ~CAST_DROP))
-		return -EPROTO;
-	if (*cap < RING_CAP_MIN || *cap > RING_CAP_MAX || (*cap & (*cap - 1)) ||
-	    h->size != cast_size(*cap) || k->seg.size < cast_size(*cap))
-		return -EPROTO;
-	if (!(ch->url.set & OPT_DROP) || ch->url.drop_oldest == !!(h->flags & CAST_DROP))
-		return 0;
-	return -EINVAL;   /* drop= given, and not the listener's */
-}
-
-static int cast_map(ipck_chan *ch, uint64_t *cap, deadline_t dl)
-{
-	struct cast *k = cast_of(ch);
-	for (unsigned i = 0;; i++) {
-		int e = ipck__shm_url(&ch->url, &k->seg);
-		if (!e)
-			e = ipck__shm_open(&k->seg);
-		if (e == -ENOENT)
-			return -ECONNREFUSED;
-		if (!e)
-			e = ipck__check_owner(&ch->url, k->seg.uid);
-		if (!e && k->seg.size >= sizeof(struct cast_hdr))
-			e = ipck__shm_map(&k->seg);
-		if (!e && k->seg.p && (e = cast_check(ch, cap)) != -EAGAIN)
-			return e;
-		if (e && e != -EAGAIN)
-			return e;
-		ipck__shm_close(&k->seg);   /* being made */
-		if (ipck__ms_left(dl) == 0)
-			return -ECONNREFUSED;
-		ipck__backoff(i, dl);
-	}
-}
-
-/* The writer's position and the sequence number there, read together. */
-static int read_prod(ipck_chan *ch, uint64_t *p, uint64_t *seq)
-{
-	struct cast *k = cast_of(ch);
-	deadline_t dl = ipck__deadline(ch->url.timeout_ms);
-	for (unsigned i = 0;; i++) {
-		uint32_t v = atomic_load_explicit(&k->h->ver, memory_order_acquire);
-		*p = atomic_load_explicit(&k->h->prod, memory_order_relaxed);
-		*seq = atomic_load_explicit(&k->h->pseq, memory_order_relaxed);
-		atomic_thread_fence(memory_order_acquire);
-		if (!(v & 1) && v == atomic_load_explicit(&k->h->ver, memory_order_relaxed))
-			return *p & 7 ? -EPROTO : 0;
-		if (ipck__ms_left(dl) == 0)
-			return -ETIMEDOUT;   /* a writer stopped in the middle */
-		if (i > 64)
-			ipck__backoff(i - 64, dl);
-	}
-}
-
-/*
- * Take a free slot.  Its position is set before the pid (the writer may
- * look at it at once), then again from prod once the pid is visible: from
- * there on the writer cannot reuse any byte we have not read.
- */
-static int cast_join(ipck_chan *ch)
-{
-	struct cast *k = cast_of(ch);
-	int32_t me = (int32_t)getpid();
-	for (unsigned i = 0; i < CAST_SLOTS; i++) {
-		struct cast_slot *s = &k->h->slot[i];
-		int32_t free_pid = 0;
-		if (atomic_load_explicit(&s->pid, memory_order_relaxed))
-			continue;
-		uint64_t p = atomic_load_explicit(&k->h->prod, memory_order_acquire);
-		atomic_store_explicit(&s->cons, p, memory_order_relaxed);
-		if (!atomic_compare_exchange_strong(&s->pid, &free_pid, me))
-			continue;
-		atomic_thread_fence(memory_order_seq_cst);
-		k->slot = i;
-		int e = read_prod(ch, &k->cons, &k->rseq);
-		if (e) {
-			atomic_store_explicit(&s->pid, 0, memory_order_release);
-			return e;
-		}
-		k->started = true;
-		k->prod_seen = k->cons;
-		atomic_store_explicit(&s->cons, k->cons, memory_order_release);
-		atomic_fetch_add_explicit(&k->h->joins, 1, memory_order_release);
-		return 0;
-	}
-	return -EAGAIN;   /* CAST_SLOTS readers already */
-}
-
-static int cast_connect(ipck_chan *ch)
-{
-	struct cast *k = cast_of(ch);
-	uint64_t cap;
-	int e = cast_map(ch, &cap, ipck__deadline(ch->url.timeout_ms));
-	if (!e) {
-		cast_bind(ch, k->seg.p, cap);
-		e = ipck__watch_peer(ch, k->h->owner);
-	}
-	if (!e && (e = cast_join(ch)) == 0)
-		ch->peer_pid = k->h->owner;
-	if (e)
-		ipck__shm_close(&k->seg);
-	return e;
-}
-
-int ipck__cast_open(ipck_chan *ch, int flags)
-{
-	int e = cast_new(ch, (flags & IPCK_LISTEN) ? CAST_WRITER : CAST_READER);
-	if (!e)
-		e = (flags & IPCK_LISTEN) ? cast_listen(ch) : cast_connect(ch);
-	if (e) {
-		struct ring *r = ipck__priv(ch);
-		free(r->cast);
-		r->cast = NULL;
-	}
-	return e;
-}
-
-/* A reader that joined and was not announced yet: its slot, or -1. */
-static int new_reader(struct cast *k)
-{
-	for (unsigned i = 0; i < CAST_SLOTS; i++) {
-		int32_t pid = atomic_load_explicit(&k->h->slot[i].pid, memory_order_acquire);
-		if (pid != k->told[i] && (k->told[i] = pid) > 0)
-			return (int)i;
-	}
-	return -1;
-}
-
-int ipck__cast_accept(ipck_chan *l, ipck_chan *c, int timeout_ms)
-{
-	struct cast *k = cast_of(l);
-	deadline_t dl = ipck__deadline(timeout_ms);
-	int i;
-	for (unsigned n = 0; (i = new_reader(k)) < 0; n++) {
-		if (ipck__ms_left(dl) == 0)
-			return -ETIMEDOUT;
-		ipck__backoff(n, dl);
-	}
-	int e = cast_new(c, CAST_PEER);
-	if (!e) {
-		c->peer_pid = k->told[i];
-		c->max_msg = l->max_msg;
-	}
-	return e;
-}
-
-int ipck__cast_close(ipck_chan *ch)
-{
-	struct ring *r = ipck__priv(ch);
-	struct cast *k = r->cast;
-	int e = 0;
-	if (k->h && k->role == CAST_WRITER) {
-		atomic_store_explicit(&k->h->closed, 1, memory_order_release);
-		atomic_thread_fence(memory_order_seq_cst);
-		wake_readers(k);
-		e = ipck__shm_remove(&k->seg);
-	} else if (k->h && k->role == CAST_READER) {
-		atomic_store_explicit(&k->h->slot[k->slot].pid, 0, memory_order_release);
-		atomic_thread_fence(memory_order_seq_cst);
-		ring_bell(&k->h->wr_bell, &k->h->wr_flag);
-	}
-	int e2 = k->role == CAST_PEER ? 0 : ipck__shm_close(&k->seg);
-	int e3 = ipck__close_fd(k->sock);
-	e2 = e2 ? e2 : e3;
-	free(k);
-	r->cast = NULL;
-	return e ? e : e2;
-}
-
-/* ---- the slots ring.c hands over ------------------------------------------------ */
