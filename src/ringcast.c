@@ -168,8 +168,8 @@ static int min_cons(ipck_chan *ch)
 	atomic_thread_fence(memory_order_seq_cst);
 	for (unsigned i = 0; i < CAST_SLOTS; i++) {
 		struct cast_slot *s = &k->h->slot[i];
-		if (!atomic_load_explicit(&s->pid, memory_order_acquire))
-			continue;
+		if (atomic_load_explicit(&s->pid, memory_order_acquire) <= 0)
+			continue;   /* free, or joining: see cast_join */
 		/* Acquire: the reader's reads of the bytes before we reuse them. */
 		uint64_t c = atomic_load_explicit(&s->cons, memory_order_acquire);
 		if (c > k->prod || (c & 7))
@@ -187,7 +187,7 @@ static int reap_readers(ipck_chan *ch)
 	struct cast *k = cast_of(ch);
 	for (unsigned i = 0; i < CAST_SLOTS; i++) {
 		int32_t pid = atomic_load_explicit(&k->h->slot[i].pid, memory_order_acquire);
-		if (pid && pid_dead(pid))
+		if (pid && pid_dead(pid < 0 && pid != INT32_MIN ? -pid : pid))   /* even mid-join */
 			atomic_compare_exchange_strong(&k->h->slot[i].pid, &pid, 0);
 	}
 	return 0;

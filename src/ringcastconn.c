@@ -135,9 +135,10 @@ static int read_prod(ipck_chan *ch, uint64_t *p, uint64_t *seq)
 }
 
 /*
- * Take a free slot.  Its position is set before the pid (the writer may
- * look at it at once), then again from prod once the pid is visible: from
- * there on the writer cannot reuse any byte we have not read.
+ * Take a free slot: claim it as -pid (joining: the writer ignores it), set
+ * its position, then show the pid; then read prod again and start there.
+ * The writer's fence before it looks at the pids (min_cons) pairs with
+ * ours: it either sees us, or wrote nothing yet that we could miss.
  */
 static int cast_join(ipck_chan *ch)
 {
@@ -146,12 +147,12 @@ static int cast_join(ipck_chan *ch)
 	for (unsigned i = 0; i < CAST_SLOTS; i++) {
 		struct cast_slot *s = &k->h->slot[i];
 		int32_t free_pid = 0;
-		if (atomic_load_explicit(&s->pid, memory_order_relaxed))
+		if (atomic_load_explicit(&s->pid, memory_order_relaxed) ||
+		    !atomic_compare_exchange_strong(&s->pid, &free_pid, -me))
 			continue;
-		uint64_t p = atomic_load_explicit(&k->h->prod, memory_order_acquire);
-		atomic_store_explicit(&s->cons, p, memory_order_relaxed);
-		if (!atomic_compare_exchange_strong(&s->pid, &free_pid, me))
-			continue;
+		atomic_store_explicit(&s->cons, atomic_load_explicit(&k->h->prod, memory_order_acquire),
+				      memory_order_relaxed);
+		atomic_store_explicit(&s->pid, me, memory_order_seq_cst);
 		atomic_thread_fence(memory_order_seq_cst);
 		k->slot = i;
 		int e = read_prod(ch, &k->cons, &k->rseq);
