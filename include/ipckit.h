@@ -135,6 +135,14 @@ ssize_t ipck_recv_fds(ipck_chan *ch, void *buf, size_t cap,
  * and ipck_pollfd are -ENOTSUP).  Each sender's messages arrive whole and
  * in order; a sender's death does not end the mailbox; once the receiver
  * closes, sends fail with -EPIPE.  See ipck_recv_from(3).
+ *
+ * Broadcast ("?broadcast=1" on pshm:, svshm:, mmap:): one sender, many
+ * receivers.  The listener is the sender (ipck_send on it directly); each
+ * ipck_open(url, 0) receives every message sent after it joined, and
+ * ipck_accept returns a handle per receiver that joined (its pid only).
+ * With "&drop=oldest" a slow receiver loses the oldest messages instead of
+ * holding the sender, and ipck_stats().dropped says how many.  See
+ * ipckit-shm(7).
  */
 ssize_t ipck_recv_from(ipck_chan *ch, void *buf, size_t cap, pid_t *from, int timeout_ms);
 
@@ -164,7 +172,7 @@ const char *ipck_scheme(const ipck_chan *ch);
 struct ipck_stats {
 	uint64_t sent_msgs, sent_bytes;
 	uint64_t recv_msgs, recv_bytes;
-	uint64_t dropped; /* messages known lost in transit (udp only) */
+	uint64_t dropped; /* messages known lost in transit (udp; broadcast drop=oldest) */
 };
 int ipck_stats(const ipck_chan *ch, struct ipck_stats *st);
 
