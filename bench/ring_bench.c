@@ -104,37 +104,50 @@ static void reap(pid_t p)
 
 struct bare {
 	_Alignas(128) _Atomic uint64_t ping;
+	_Alignas(128) _Atomic uint64_t pong;      /* two-line ping-pong: the answer */
 	_Alignas(128) _Atomic uint64_t head;      /* ring: producer's index */
 	_Alignas(128) _Atomic uint64_t tail;      /* ring: consumer's index */
 	_Alignas(128) unsigned char slot[16384][64];
 };
 #define BARE_QUIT UINT64_MAX
 
+/*
+ * The bare ping-pong, two ways: one line both sides write (each read then
+ * write hands the line over whole: one transfer a way), or one line per
+ * direction, each written by one side only, as a ring's lines are (the
+ * writer must take the line back from the reader, then the reader fetch
+ * it: two transfers a way).
+ */
+static bool two_lines;
+
 static void bare_pong(void *arg)
 {
 	struct bare *b = arg;
+	_Atomic uint64_t *ans = two_lines ? &b->pong : &b->ping;
 	for (uint64_t want = 1;; want += 2) {
 		uint64_t v;
 		while ((v = atomic_load_explicit(&b->ping, memory_order_acquire)) != want)
 			if (v == BARE_QUIT)
 				return;
-		atomic_store_explicit(&b->ping, want + 1, memory_order_release);
+		atomic_store_explicit(ans, want + 1, memory_order_release);
 	}
 }
 
-static double bare_rtt(void)
+static double bare_rtt(bool two)
 {
 	struct bare *b = mmap(NULL, sizeof(*b), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (b == MAP_FAILED)
 		die("mmap", -errno);
+	two_lines = two;
 	pid_t p = child(bare_pong, b);
+	_Atomic uint64_t *ans = two ? &b->pong : &b->ping;
 	double v[64];
 	uint64_t x = 0;
 	for (int s = -1; s < samples; s++) {
 		double t0 = now();
 		for (int i = 0; i < 20000; i++, x += 2) {
 			atomic_store_explicit(&b->ping, x + 1, memory_order_release);
-			while (atomic_load_explicit(&b->ping, memory_order_acquire) != x + 2)
+			while (atomic_load_explicit(ans, memory_order_acquire) != x + 2)
 				;
 		}
 		if (s >= 0)
@@ -415,12 +428,14 @@ static char seq[256];   /* unix-seqpacket: when the library has it */
 static void group_rtt(int p, const char *ring)
 {
 	char u[256];
-	double bare = bare_rtt();
-	put(p, "rtt bare cache-line ping-pong", "ns", "", bare);
+	double bare = bare_rtt(false), bare2 = bare_rtt(true);
+	put(p, "rtt bare ping-pong, one shared line", "ns", "", bare);
+	put(p, "rtt bare ping-pong, a line per direction", "ns", "", bare2);
 	snprintf(u, sizeof(u), "%s?capacity=1048576", ring);
 	double rtt = chan_rtt(u, 20000);
 	put(p, "rtt pshm: 64 B", "ns", "", rtt);
-	put(p, "rtt pshm: / bare", "x", "<= 1.3", rtt / bare);
+	put(p, "rtt pshm: / bare shared line", "x", "<= 1.3", rtt / bare);
+	put(p, "rtt pshm: / bare line per direction", "x", "", rtt / bare2);
 	snprintf(u, sizeof(u), "%s?spin_us=0", ring);
 	put(p, "rtt pshm: sleeping (spin_us=0)", "ns", "", chan_rtt(u, 2000));
 	double sp = chan_rtt("socketpair:", 20000);
