@@ -104,38 +104,61 @@ static void reap(pid_t p)
 
 struct bare {
 	_Alignas(128) _Atomic uint64_t ping;
+	_Alignas(128) _Atomic uint64_t pong;      /* two-line ping-pong: the answer */
 	_Alignas(128) _Atomic uint64_t head;      /* ring: producer's index */
 	_Alignas(128) _Atomic uint64_t tail;      /* ring: consumer's index */
 	_Alignas(128) unsigned char slot[16384][64];
 };
 #define BARE_QUIT UINT64_MAX
 
+/*
+ * The bare ping-pong, two ways: one line both sides write (each read then
+ * write hands the line over whole: one transfer a way), or one line per
+ * direction, each written by one side only, as a ring's lines are (the
+ * writer must take the line back from the reader, then the reader fetch
+ * it: two transfers a way).
+ */
+static bool two_lines;
+
+/* The spin hint every waiting loop here uses, as the library's do. */
+static inline void relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
 static void bare_pong(void *arg)
 {
 	struct bare *b = arg;
+	_Atomic uint64_t *ans = two_lines ? &b->pong : &b->ping;
 	for (uint64_t want = 1;; want += 2) {
 		uint64_t v;
-		while ((v = atomic_load_explicit(&b->ping, memory_order_acquire)) != want)
+		while ((v = atomic_load_explicit(&b->ping, memory_order_acquire)) != want) {
 			if (v == BARE_QUIT)
 				return;
-		atomic_store_explicit(&b->ping, want + 1, memory_order_release);
+			relax();
+		}
+		atomic_store_explicit(ans, want + 1, memory_order_release);
 	}
 }
 
-static double bare_rtt(void)
+static double bare_rtt(bool two)
 {
 	struct bare *b = mmap(NULL, sizeof(*b), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (b == MAP_FAILED)
 		die("mmap", -errno);
+	two_lines = two;
 	pid_t p = child(bare_pong, b);
+	_Atomic uint64_t *ans = two ? &b->pong : &b->ping;
 	double v[64];
 	uint64_t x = 0;
 	for (int s = -1; s < samples; s++) {
 		double t0 = now();
 		for (int i = 0; i < 20000; i++, x += 2) {
 			atomic_store_explicit(&b->ping, x + 1, memory_order_release);
-			while (atomic_load_explicit(&b->ping, memory_order_acquire) != x + 2)
-				;
+			while (atomic_load_explicit(ans, memory_order_acquire) != x + 2)
+				relax();
 		}
 		if (s >= 0)
 			v[s] = (now() - t0) / 20000 * 1e9;
@@ -410,21 +433,19 @@ static void put(int pass, const char *name, const char *unit, const char *target
 	fprintf(stderr, "  %-44s %12.3f %s\n", name, v, unit);
 }
 
-static void pass(int p, const char *ring)
-{
-	char u[256], seq[256] = "";
-	pinned = p == 0;
-	fprintf(stderr, "%s:\n", pinned ? "pinned (CPUs 0, 1)" : "unpinned");
-	if (have_scheme("unix-seqpacket"))
-		snprintf(seq, sizeof(seq), "unix-seqpacket:/tmp/ipck-bench-%d.sock", (int)getpid());
+static char seq[256];   /* unix-seqpacket: when the library has it */
 
-	if (strstr(groups, "rtt")) {
-	double bare = bare_rtt();
-	put(p, "rtt bare cache-line ping-pong", "ns", "", bare);
+static void group_rtt(int p, const char *ring)
+{
+	char u[256];
+	double bare = bare_rtt(false), bare2 = bare_rtt(true);
+	put(p, "rtt bare ping-pong, one shared line", "ns", "", bare);
+	put(p, "rtt bare ping-pong, a line per direction", "ns", "", bare2);
 	snprintf(u, sizeof(u), "%s?capacity=1048576", ring);
 	double rtt = chan_rtt(u, 20000);
 	put(p, "rtt pshm: 64 B", "ns", "", rtt);
-	put(p, "rtt pshm: / bare", "x", "<= 1.3", rtt / bare);
+	put(p, "rtt pshm: / bare shared line", "x", "<= 1.3", rtt / bare);
+	put(p, "rtt pshm: / bare line per direction", "x", "", rtt / bare2);
 	snprintf(u, sizeof(u), "%s?spin_us=0", ring);
 	put(p, "rtt pshm: sleeping (spin_us=0)", "ns", "", chan_rtt(u, 2000));
 	double sp = chan_rtt("socketpair:", 20000);
@@ -436,33 +457,53 @@ static void pass(int p, const char *ring)
 	} else {
 		put(p, "rtt socketpair: / pshm:", "x", ">= 20", sp / rtt);
 	}
-	}
-	snprintf(u, sizeof(u), "%s?capacity=1048576", ring);
-	if (strstr(groups, "oneway")) {
+}
 
+static void group_oneway(int p, const char *ring)
+{
+	char u[256];
 	put(p, "oneway bare SPSC ring 64 B", "M/s", "", bare_oneway());
 	snprintf(u, sizeof(u), "%s?capacity=1048576", ring);
+	put(p, "oneway pshm: 64 B, capacity 1 MiB (default)", "M/s", "",
+	    chan_oneway(u, 64, 20000000, 2, false, NULL) / 1e6);
+	snprintf(u, sizeof(u), "%s?capacity=4194304", ring);
 	double ow = chan_oneway(u, 64, 20000000, 2, false, NULL) / 1e6;
-	put(p, "oneway pshm: send/recv 64 B", "M/s", ">= 100", ow);
-	put(p, "oneway pshm: reserve/commit, peek/release", "M/s", "", chan_oneway(u, 64, 20000000, 3, true, NULL) / 1e6);
+	put(p, "oneway pshm: 64 B send/recv, capacity 4 MiB", "M/s", ">= 100", ow);
+	put(p, "oneway pshm: 64 B reserve/commit, peek/release", "M/s", "",
+	    chan_oneway(u, 64, 20000000, 3, true, NULL) / 1e6);
 	double so = chan_oneway(*seq ? seq : "socketpair:", 64, 300000, 2, false, NULL) / 1e6;
 	put(p, *seq ? "oneway unix-seqpacket: 64 B" : "oneway socketpair: 64 B", "M/s", "", so);
 	put(p, "oneway pshm: / seqpacket", "x", ">= 10", ow / so);
-	}
-	if (strstr(groups, "bw")) {
+}
 
+static void group_bw(int p, const char *ring)
+{
+	char u[256];
 	double g1, g4, gm;
-	chan_oneway(u, 1024, 2000000, 2, false, &g1);
-	put(p, "bw pshm: 1 KiB", "GB/s", ">= 20", g1);
-	chan_oneway(u, 4096, 600000, 2, false, &g4);
-	put(p, "bw pshm: 4 KiB", "GB/s", ">= 20", g4);
 	snprintf(u, sizeof(u), "%s?capacity=4194304", ring);
+	chan_oneway(u, 1024, 4000000, 2, false, &g1);
+	put(p, "bw pshm: 1 KiB, capacity 4 MiB", "GB/s", ">= 20", g1);
+	chan_oneway(u, 4096, 1000000, 2, false, &g4);
+	put(p, "bw pshm: 4 KiB, capacity 4 MiB", "GB/s", ">= 20", g4);
 	chan_oneway(u, 1 << 20, 2000, 2, false, &gm);
-	put(p, "bw pshm: 1 MiB", "GB/s", "", gm);
+	put(p, "bw pshm: 1 MiB, capacity 4 MiB", "GB/s", "", gm);
 	double mc = memcpy_bw();
 	put(p, "bw memcpy 1 MiB", "GB/s", "", mc);
 	put(p, "bw pshm: 1 MiB / memcpy", "x", ">= 0.5", gm / mc);
-	}
+}
+
+static void pass(int p, const char *ring)
+{
+	pinned = p == 0;
+	fprintf(stderr, "%s:\n", pinned ? "pinned (CPUs 0, 1)" : "unpinned");
+	if (have_scheme("unix-seqpacket"))
+		snprintf(seq, sizeof(seq), "unix-seqpacket:/tmp/ipck-bench-%d.sock", (int)getpid());
+	if (strstr(groups, "rtt"))
+		group_rtt(p, ring);
+	if (strstr(groups, "oneway"))
+		group_oneway(p, ring);
+	if (strstr(groups, "bw"))
+		group_bw(p, ring);
 	if (strstr(groups, "idle"))
 		put(p, "idle pshm: receiver CPU after spin window", "%", "~0", idle_cpu(ring));
 }

@@ -103,6 +103,7 @@ int ipck__ring_attach(ipck_chan *ch, int me)
 	r->tx_rd = r->mpmc ? 0 : 2u * (unsigned)me;     /* wait words: see tx_dir */
 	r->rx_wr = r->mpmc ? 1 : 2u * (unsigned)!me + 1;
 	ch->max_msg = cap - REC_HDR;
+	r->batch = cap / 8;   /* a reader that far behind reads lines no cache of the writer holds */
 	unsigned sp = (ch->url.set & OPT_SPIN_US) ? ch->url.spin_us : 50;
 	r->spin_ns = (int64_t)sp * 1000;
 	return 0;
@@ -261,17 +262,33 @@ int ipck__ring_look(ipck_chan *ch, uint32_t *len, bool thorough)
 }
 
 /*
- * While waiting on the header word, also touch the line after it: a small
- * record spans both, and the second then travels with the first instead of
- * after it.
+ * One look for a waiting reader: 1 (*len), 0, -EPROTO.  How it looks
+ * depends on why it waits.
+ *  - Waiting for an answer (the last receive waited too): on the header
+ *    word itself, touching the line after it as well, so that a small
+ *    record's two lines travel together, at the moment it is written.
+ *  - Chasing a writer in a stream (the last receive did not wait): on the
+ *    writer's published position only, and until it is r->batch bytes
+ *    ahead or stops moving.  Reading the lines the writer is filling would
+ *    take them away between its stores, and make each store fetch its line
+ *    back; a reader a batch behind reads lines the writer is done with.
  */
-static inline void rx_prefetch(const struct ring *r)
+static inline int rx_poll(ipck_chan *ch, uint32_t *len)
 {
-#ifndef RING_NO_PREFETCH
-	__builtin_prefetch(r->rx + ((((r->cons & r->mask) | 63) + 1) & r->mask), 0, 3);
-#else
-	(void)r;
-#endif
+	struct ring *r = ipck__priv(ch);
+	if (r->streak) {
+		for (int i = 0; i < 4; i++)
+			cpu_relax();
+		/* Acquire: pairs with the release of prod in ring_publish. */
+		uint64_t p = atomic_load_explicit(&r->rxd->prod, memory_order_acquire);
+		uint64_t last = r->prod_seen;
+		r->prod_seen = p;
+		if (p - r->cons - 1 >= r->cap || (p - r->cons < r->batch && p != last))
+			return 0;   /* nothing yet (or a lagging prod), or the writer is still going */
+	} else {
+		__builtin_prefetch(r->rx + ((((r->cons & r->mask) | 63) + 1) & r->mask), 0, 3);
+	}
+	return ipck__ring_look(ch, len, false);
 }
 
 static bool rx_ready(ipck_chan *ch, bool thorough)
@@ -279,8 +296,8 @@ static bool rx_ready(ipck_chan *ch, bool thorough)
 	uint32_t len;
 	struct ring *r = ipck__priv(ch);
 	if (!thorough)
-		rx_prefetch(r);
-	return ipck__ring_look(ch, &len, thorough) != 0 || (thorough && peer_closed(r));
+		return rx_poll(ch, &len) != 0;
+	return ipck__ring_look(ch, &len, true) != 0 || peer_closed(r);
 }
 
 /*
@@ -320,15 +337,16 @@ static int spsc_peek(ipck_chan *ch, const void **ptr, size_t *len, int timeout_m
 	struct ring *r = ipck__priv(ch);
 	uint32_t l;
 	int e = ipck__ring_look(ch, &l, false);
+	r->prod_seen = r->cons;
 	/* A short spin on the header first: the writer is often a record away,
 	 * and the slow path reads its position and the clock. */
-	for (int i = 0; unlikely(e == 0) && timeout_ms && r->spin_ns && i < 64; i++) {
-		rx_prefetch(r);
+	for (int i = 0; unlikely(e == 0) && timeout_ms && r->spin_ns && i < 256; i++) {
 		cpu_relax();
-		e = ipck__ring_look(ch, &l, false);
+		e = rx_poll(ch, &l);
 	}
 	if (unlikely(e == 0))
 		e = rx_await(ch, &l, timeout_ms);
+	r->streak = false;
 	if (e < 0)
 		return e;
 	r->peek = (uint32_t)rec_size(l);
@@ -414,6 +432,7 @@ int ipck__ring_peek(ipck_chan *ch, const void **ptr, size_t *len, int timeout_ms
 	int64_t l = rx_fast(r);
 	int e;
 	if (likely(l >= 0)) {
+		r->streak = true;
 		r->peek = (uint32_t)rec_size((uint64_t)l);
 		r->peek_len = (uint32_t)l;
 		*ptr = r->rx + (r->cons & r->mask) + REC_HDR;
@@ -479,6 +498,7 @@ ssize_t ipck__ring_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
 	struct ring *r = ipck__priv(ch);
 	int64_t l = rx_fast(r);
 	if (likely(l >= 0 && (size_t)l <= cap)) {
+		r->streak = true;
 		memcpy(buf, r->rx + (r->cons & r->mask) + REC_HDR, (size_t)l);
 		r->cons += rec_size((uint64_t)l);
 		/* Release: our reads of the record before the writer may reuse it. */

@@ -129,6 +129,9 @@ struct ring {
 	int me;                     /* 0 listener / pair a, 1 client / pair b */
 	bool mpmc, claimed, polling, light;
 	bool fast;                  /* claimed SPSC side: the inline paths apply */
+	bool streak;                /* the last receive did not wait: we chase a writer */
+	uint64_t batch;             /* how far ahead a chased writer should get */
+	uint64_t prod_seen;         /* its position at the last look */
 	_Atomic uint32_t *peer_closed;  /* the peer's closed flag (a zero for MPMC) */
 	unsigned tx_rd, rx_wr;      /* wait words to kick: tx's reader, rx's writer */
 	/* writer */
