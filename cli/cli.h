@@ -23,6 +23,7 @@ int cmd_help(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_recv(int argc, char **argv);
 int cmd_relay(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
 int cmd_limits(int argc, char **argv);

@@ -15,6 +15,7 @@ const struct cli_cmd cli_cmds[] = {
 	{"send", cmd_send, "send messages to any IPC endpoint (socat for IPC)"},
 	{"recv", cmd_recv, "receive and print messages from any IPC endpoint"},
 	{"relay", cmd_relay, "forward messages from one IPC endpoint to another"},
+	{"bench", cmd_bench, "measure every mechanism side by side (table, JSON, CSV, chart)"},
 	{"ls", cmd_ls, "list every IPC object, with the processes holding it"},
 	{"rm", cmd_rm, "remove IPC objects by URL, or every stale one"},
 	{"limits", cmd_limits, "show the kernel's IPC limits and their use"},

@@ -14,6 +14,7 @@
  *   signal:/path                           realtime signals through a signalfd
  *                                          (see ipckit-signal(7): blocks its signal)
  *   file:/path                             append-only logs in plain files (NFS too)
+ *   pshm:/name  svshm:KEY  svshm:id=N  mmap:/path   shared-memory rings (zero copy)
  *
  * Conventions, for every function:
  *  - Errors are negative errno values (-EPIPE, -ETIMEDOUT, ...); nothing is
@@ -134,6 +135,14 @@ ssize_t ipck_recv_fds(ipck_chan *ch, void *buf, size_t cap,
  * and ipck_pollfd are -ENOTSUP).  Each sender's messages arrive whole and
  * in order; a sender's death does not end the mailbox; once the receiver
  * closes, sends fail with -EPIPE.  See ipck_recv_from(3).
+ *
+ * Broadcast ("?broadcast=1" on pshm:, svshm:, mmap:): one sender, many
+ * receivers.  The listener is the sender (ipck_send on it directly); each
+ * ipck_open(url, 0) receives every message sent after it joined, and
+ * ipck_accept returns a handle per receiver that joined (its pid only).
+ * With "&drop=oldest" a slow receiver loses the oldest messages instead of
+ * holding the sender, and ipck_stats().dropped says how many.  See
+ * ipckit-shm(7).
  */
 ssize_t ipck_recv_from(ipck_chan *ch, void *buf, size_t cap, pid_t *from, int timeout_ms);
 
@@ -163,7 +172,7 @@ const char *ipck_scheme(const ipck_chan *ch);
 struct ipck_stats {
 	uint64_t sent_msgs, sent_bytes;
 	uint64_t recv_msgs, recv_bytes;
-	uint64_t dropped; /* messages known lost in transit (udp only) */
+	uint64_t dropped; /* messages known lost in transit (udp; broadcast drop=oldest) */
 };
 int ipck_stats(const ipck_chan *ch, struct ipck_stats *st);
 
@@ -179,6 +188,72 @@ int ipck_close(ipck_chan *ch);
  * by a crash, say).  Returns 0, -ENOENT when there was nothing, or an error.
  */
 int ipck_unlink(const char *url);
+
+/*
+ * Zero copy, on the shared-memory rings (pshm:, svshm:, mmap:); other
+ * schemes return -ENOTSUP.  ipck_send and ipck_recv are these plus a copy.
+ *
+ * ipck_reserve: room for one message of exactly len bytes at *ptr, to be
+ * written in place and sent by ipck_commit.  Returns 0, or -EMSGSIZE (len >
+ * ipck_max_msg), -ETIMEDOUT, -EPIPE, -EBUSY (a reservation is open), -EPROTO.
+ * Nothing is sent before the commit; closing the channel drops it.  On an
+ * MPMC ring (?mpmc=1) the producers' lock is held from reserve to commit.
+ * ipck_commit: send the reserved message.  0, or -EINVAL with none open.
+ *
+ * ipck_peek: the next message in place, *ptr and *len valid until
+ * ipck_release; peeking again before that gives the same message.  Returns
+ * 0 or the errors of ipck_recv (never -EMSGSIZE).  The bytes are in memory
+ * the peer can write: copy whatever you validate before using it.  On an
+ * MPMC ring the consumers' lock is held from peek to release.
+ * ipck_release: done with the peeked message; its room goes back to the
+ * writer.  0, or -EINVAL with none peeked.
+ */
+int ipck_reserve(ipck_chan *ch, size_t len, void **ptr, int timeout_ms);
+int ipck_commit(ipck_chan *ch);
+int ipck_peek(ipck_chan *ch, const void **ptr, size_t *len, int timeout_ms);
+int ipck_release(ipck_chan *ch);
+
+/*
+ * Shared memory segments, the primitive under the rings: "pshm:/name"
+ * (POSIX), "svshm:KEY" or "svshm:id=N" (System V), "mmap:/path" (a file);
+ * option mode= (default 0600) on create, peer_uid= on open.
+ * create: a new segment of size bytes, exclusively (-EADDRINUSE if it
+ * exists), zero-filled.  open: an existing one, after checking its owner
+ * (-EACCES) and learning its size.  map: its address, mapped read-write
+ * and shared on the first call.  close: unmap and free the handle; the
+ * segment stays until unlink (a System V one until its last detach too).
+ */
+typedef struct ipck_shm ipck_shm;
+int ipck_shm_create(ipck_shm **shm, const char *url, size_t size);
+int ipck_shm_open(ipck_shm **shm, const char *url);
+int ipck_shm_map(ipck_shm *shm, void **ptr);
+ssize_t ipck_shm_size(const ipck_shm *shm);
+int ipck_shm_close(ipck_shm *shm);
+int ipck_shm_unlink(const char *url);
+
+/*
+ * Semaphores: "psem:/name" (POSIX named), "svsem:KEY" or "svsem:id=N" (a
+ * System V set of nsems), or unnamed POSIX ones placed in shared memory by
+ * ipck_sem_init / ipck_sem_attach (IPCK_SEM_SIZE bytes, 8-aligned).  Options:
+ * mode= (create), peer_uid= (open), undo=1 (System V: every wait and post
+ * with SEM_UNDO, so the kernel reverts a process's operations when it dies,
+ * as a lock must).  i picks a semaphore of a System V set; 0 otherwise.
+ * wait: decrement, waiting at most timeout_ms (-ETIMEDOUT).  post:
+ * increment.  value: the current value, or a negative errno.  close frees
+ * the handle; unlink removes the named object (a set at once, waking its
+ * waiters with -EIDRM).
+ */
+typedef struct ipck_sem ipck_sem;
+#define IPCK_SEM_SIZE 32
+int ipck_sem_create(ipck_sem **sem, const char *url, unsigned nsems, unsigned value);
+int ipck_sem_open(ipck_sem **sem, const char *url);
+int ipck_sem_init(ipck_sem **sem, void *mem, unsigned value);
+int ipck_sem_attach(ipck_sem **sem, void *mem);
+int ipck_sem_wait(ipck_sem *sem, unsigned i, int timeout_ms);
+int ipck_sem_post(ipck_sem *sem, unsigned i);
+int ipck_sem_value(const ipck_sem *sem, unsigned i);
+int ipck_sem_close(ipck_sem *sem);
+int ipck_sem_unlink(const char *url);
 
 /* "Broken pipe" for -EPIPE or EPIPE; never NULL. */
 const char *ipck_strerror(int err);
@@ -198,6 +273,78 @@ struct ipck_scheme_info {
 #define IPCK_CAP_NETWORK   0x10 /* may cross machines */
 const struct ipck_scheme_info *ipck_scheme_at(size_t i);
 
+/*
+ * Benchmark (ipckit bench): every mechanism measured side by side, each as
+ * two real processes, with reference rows (the same system calls made
+ * directly, a bare cache-line ping-pong, memcpy, other libraries).  The
+ * measuring runs in forked processes; the caller only receives rows.
+ */
+struct ipck_bench_row {
+	char scheme[32];   /* "pipe", "raw-pipe", "cacheline", "memcpy", "zmq" */
+	char wait[8];      /* "kernel", "spin" (spin then sleep), "sleep", "none" */
+	size_t size;       /* message bytes */
+	double rtt_p50_ns, rtt_p99_ns, rtt_p999_ns; /* round trip; 0: not measured */
+	double msgs_per_s, mb_per_s;  /* one way, MB = 10^6 bytes; 0: not measured */
+	double cpu_tx_ns, cpu_rx_ns;  /* CPU time per message, sender and receiver */
+	unsigned long long rounds, msgs; /* round trips, messages per repetition */
+	unsigned reps;     /* repetitions; each figure is their median */
+	int pinned;        /* the two processes ran on the CPUs of opts.cpu */
+	int noisy;         /* repetitions disagree by more than 2x */
+	int ref;           /* a reference row, not a libipckit scheme */
+	int err;           /* 0, or why it was not measured (-EMSGSIZE: > max_msg) */
+	size_t max_msg;    /* the transport's largest message, when known */
+};
+
+/*
+ * A transport of another library measured as a peer (ZeroMQ, NNG...).
+ * open runs in each process after fork, side 0 listening and side 1
+ * connecting, with names under dir; send and recv block for one whole
+ * message.  Every call returns >= 0 or a negative errno.  cleanup (may be
+ * NULL) runs in the caller's process afterwards and removes any object
+ * named from dir outside it.
+ */
+struct ipck_bench_peer {
+	const char *name;
+	size_t max_msg;
+	int (*open)(void **ctx, const char *dir, int side);
+	ssize_t (*send)(void *ctx, const void *msg, size_t len);
+	ssize_t (*recv)(void *ctx, void *buf, size_t cap);
+	void (*close)(void *ctx);
+	void (*cleanup)(const char *dir);
+};
+
+enum { IPCK_PLACE_ANY = 0, IPCK_PLACE_ONE, IPCK_PLACE_TWO };
+
+struct ipck_bench_opts {
+	const char *names;     /* comma list of targets and groups (lib, raw, ref,
+				  peer); NULL: all */
+	const size_t *sizes;   /* NULL: 64, 1 KiB, 64 KiB, 1 MiB */
+	size_t nsizes;
+	unsigned long long rounds; /* round trips and messages per repetition; 0: timed */
+	unsigned reps;         /* repetitions per figure; 0: 5, or 3 when quick */
+	int quick;             /* short phases: everything in well under a minute */
+	int pin;               /* pin the two processes to cpu[0] and cpu[1] */
+	int cpu[2];
+	int place;             /* without pin: IPCK_PLACE_ANY (the scheduler's
+				  choice), _ONE (one CPU) or _TWO (two CPUs);
+				  pairs that both spin always get two */
+	const struct ipck_bench_peer *const *peers; /* NULL-terminated, or NULL */
+	/* Called at least every 100 ms; a non-zero return stops the run. */
+	int (*progress)(void *arg, unsigned done, unsigned total, const char *what);
+	void *arg;
+};
+
+/*
+ * Run the benchmark; row is called once per target and size, in run order,
+ * also for sizes not measured (row->err).  Every object made is removed,
+ * also when progress or row stops the run.  Returns 0, -EINVAL for a bad
+ * option or name (nothing run), -ECANCELED when stopped, or an error.
+ */
+int ipck_bench_run(const struct ipck_bench_opts *o,
+		   int (*row)(const struct ipck_bench_row *r, void *arg), void *arg);
+
+/* Names of the built-in targets, i = 0.. until NULL: schemes, then references. */
+const char *ipck_bench_target_at(size_t i);
 /* ---- Objects: list, remove, limits (ipckit ls / rm / limits) ------------ */
 
 /*

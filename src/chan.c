@@ -124,8 +124,8 @@ static int check_io(const ipck_chan *ch, const void *p, size_t n, int timeout_ms
 {
 	if (!ch || timeout_ms < -1 || (n && !p))
 		return -EINVAL;
-	if (ch->role == ROLE_LISTENER && !(rx && ch->url.mailbox))
-		return -ENOTCONN;
+	if (ch->role == ROLE_LISTENER && !(rx && ch->url.mailbox) && !(!rx && ch->url.broadcast))
+		return -ENOTCONN;   /* a broadcast (broadcast=1) listener sends itself */
 	if (rx && ch->url.mailbox && ch->role != ROLE_LISTENER)
 		return -ENOTSUP;
 	return ch->err;

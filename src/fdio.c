@@ -247,7 +247,23 @@ void ipck__fd_bye(ipck_chan *ch)
  */
 static bool may_block(const ipck_chan *ch, deadline_t dl)
 {
-	return ch->is_sock && dl < 0 && ch->peer_fd < 0;
+	return dl < 0 && ch->peer_fd < 0;
+}
+
+/*
+ * A pipe has no per-call "don't wait" flag: its read end is switched to
+ * blocking for a wait without deadline and back for the others, and only
+ * when the kind of call changes, so a run of calls of one kind costs no
+ * fcntl.  The read end is this channel's alone.
+ */
+static int pipe_mode(ipck_chan *ch, bool block)
+{
+	if (ch->rd_block == block)
+		return 0;
+	int r = ipck__set_nonblock(ch->fd, !block);
+	if (!r)
+		ch->rd_block = block;
+	return r;
 }
 
 /*
@@ -256,6 +272,11 @@ static bool may_block(const ipck_chan *ch, deadline_t dl)
  */
 static ssize_t fd_read(ipck_chan *ch, void *buf, size_t n, bool block)
 {
+	if (!ch->is_sock) {
+		int e = pipe_mode(ch, block);
+		if (e)
+			return e;
+	}
 	for (;;) {
 		ssize_t r = ch->is_sock ? ipck__stream_read(ch, buf, n, block ? 0 : MSG_DONTWAIT)
 					: read(ch->fd, buf, n);

@@ -117,6 +117,7 @@ struct ipck_chan {
 	struct ipck_stats st;
 	bool is_sock;        /* fd is a socket: send with MSG_NOSIGNAL */
 	bool is_bytes;       /* raw byte stream (FRAME_NONE on a pipe or stream socket) */
+	bool rd_block;       /* a pipe's read end is in blocking mode now (fdio.c) */
 	int poll_ep;         /* epoll set behind ipck_pollfd, or -1 */
 	int poll_ev;         /* eventfd in it: "a message is buffered here" */
 	bool poll_marked;    /* poll_ev is readable now */
@@ -141,6 +142,8 @@ static inline void *ipck__priv(const ipck_chan *ch) { return (void *)ch->priv; }
  *   pollfd: the descriptor for ipck_pollfd.
  *   close:  release everything; must not fail to free.  Returns 0 or errno.
  *   unlink: remove the named objects of the URL.
+ *   reserve/commit/peek/release: zero copy (shared-memory rings); commit
+ *           and release return the message's length.
  * A NULL slot makes the call -ENOTSUP (open, close and pollfd are mandatory).
  */
 struct ipck_scheme {
@@ -156,6 +159,10 @@ struct ipck_scheme {
 	int (*pollfd)(const ipck_chan *ch);
 	int (*close)(ipck_chan *ch);
 	int (*unlink)(const struct ipck_url *u);
+	int (*reserve)(ipck_chan *ch, size_t len, void **ptr, int timeout_ms);
+	int (*commit)(ipck_chan *ch);
+	int (*peek)(ipck_chan *ch, const void **ptr, size_t *len, int timeout_ms);
+	int (*release)(ipck_chan *ch);
 };
 
 extern const struct ipck_scheme *const ipck__schemes[];

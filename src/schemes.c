@@ -18,6 +18,9 @@ extern const struct ipck_scheme ipck__scheme_fifo;
 extern const struct ipck_scheme ipck__scheme_pmsg;
 extern const struct ipck_scheme ipck__scheme_svmsg;
 extern const struct ipck_scheme ipck__scheme_file;
+extern const struct ipck_scheme ipck__scheme_pshm;
+extern const struct ipck_scheme ipck__scheme_svshm;
+extern const struct ipck_scheme ipck__scheme_mmap;
 
 const struct ipck_scheme *const ipck__schemes[] = {
 	&ipck__scheme_pipe,
@@ -33,6 +36,9 @@ const struct ipck_scheme *const ipck__schemes[] = {
 	&ipck__scheme_pmsg,
 	&ipck__scheme_svmsg,
 	&ipck__scheme_file,
+	&ipck__scheme_pshm,
+	&ipck__scheme_svshm,
+	&ipck__scheme_mmap,
 	NULL,
 };
 

@@ -230,7 +230,9 @@ static void named_scheme(const struct ipck_scheme *sc, const char *url)
 	ipck_chan *l, *s = NULL, *x;
 	char quick[PATH_MAX];
 	snprintf(quick, sizeof(quick), sc->opts & OPT_TIMEOUT ? "%s?timeout=200" : "%s", url);
-	ROW("pair on a named scheme", ipck_pair(url, &l, &x), -ENOTSUP);
+	/* A named URL never makes a pair: -ENOTSUP, or -EINVAL where the scheme
+	 * has an unnamed pair of its own ("pshm:"). */
+	ROW("pair on a named scheme", ipck_pair(url, &l, &x), sc->pair ? -EINVAL : -ENOTSUP);
 	ROW(fmt("unlink, nothing there"), ipck_unlink(url), -ENOENT);
 	ROW("connect, nobody listens", ipck_open(&x, quick, 0), -ECONNREFUSED);
 	option_rows(sc, url);

@@ -11,7 +11,8 @@
  * then a second peer sends 5 messages and is SIGKILLed: the server gets
  * all 5, then an error, not a timeout.
  *
- *   t_conform [SCHEME...]    (default: every scheme)
+ *   t_conform [SCHEME...]    (default: every scheme, and the pair URLs below)
+ * A SCHEME with a ':' is a URL for ipck_pair: "pshm:".
  */
 #include "check.h"
 #include "ipckit.h"
@@ -24,9 +25,14 @@ static const char *url;
 static size_t maxsz;
 static ipck_chan *pair_a, *pair_b;   /* the two ends of a pair scheme */
 
+/* Schemes that listen and also make pairs: their pair runs too. */
+static const char *const pair_urls[] = {"pshm:"};
+
 static bool is_pair(const char *scheme)
 {
 	const struct ipck_scheme_info *s;
+	if (strchr(scheme, ':'))
+		return true;
 	for (size_t i = 0; (s = ipck_scheme_at(i)); i++)
 		if (!strcmp(s->name, scheme))
 			return s->caps & IPCK_CAP_PAIR_ONLY;
@@ -206,7 +212,7 @@ static void conform(const char *scheme)
 	int before = check_failures;
 	ipck_chan *l = NULL, *s;
 	pid_t pid;
-	url = test_url(scheme);
+	url = strchr(scheme, ':') ? scheme : test_url(scheme);
 	if (!url) {
 		check_fail(__FILE__, __LINE__, "no test URL for scheme %s", scheme);
 		return;
@@ -249,6 +255,8 @@ int main(int argc, char **argv)
 		const struct ipck_scheme_info *s;
 		for (size_t i = 0; (s = ipck_scheme_at(i)); i++)
 			conform(s->name);
+		for (size_t i = 0; i < sizeof(pair_urls) / sizeof(pair_urls[0]); i++)
+			conform(pair_urls[i]);
 	}
 	check_exit();
 }

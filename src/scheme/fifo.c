@@ -28,10 +28,13 @@
  * both would read the same pipe.
  */
 #include "../internal.h"
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -436,6 +439,50 @@ static int fifo_pollfd(const ipck_chan *ch)
 	return ch->role == ROLE_LISTENER ? ch->fd : ipck__fd_pollfd(ch);
 }
 
+/* Is name "<base>.<pid>.<n>.c2s|s2c"?  Then *pid is its creator. */
+static bool fifo_conn_name(const char *name, const char *base, pid_t *pid)
+{
+	size_t bl = strlen(base);
+	unsigned long p, k;
+	char dir[4];
+	int used = 0;
+	if (strncmp(name, base, bl) || name[bl] != '.')
+		return false;
+	if (sscanf(name + bl, ".%lu.%lu.%3[a-z2]%n", &p, &k, dir, &used) != 3 || name[bl + (size_t)used])
+		return false;
+	*pid = (pid_t)p;
+	return p > 0 && (!strcmp(dir, "c2s") || !strcmp(dir, "s2c"));
+}
+
+/*
+ * Remove the per-connection FIFOs of connectors that died before the
+ * rendezvous took them (a SIGKILL between mkfifo and the welcome): ours,
+ * FIFOs, and their creator's pid gone.  Returns how many went.
+ */
+static int fifo_sweep(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + 1 : 1, slash ? path : ".");
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+	while (d && (e = readdir(d))) {
+		struct stat st;
+		pid_t pid;
+		if (!fifo_conn_name(e->d_name, base, &pid) || kill(pid, 0) == 0 || errno != ESRCH)
+			continue;   /* not one of ours, or its creator lives */
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISFIFO(st.st_mode) || st.st_uid != geteuid())
+			continue;
+		if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+			n++;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
 static int fifo_close(ipck_chan *ch)
 {
 	struct fifo_priv *p = ipck__priv(ch);
@@ -444,17 +491,21 @@ static int fifo_close(ipck_chan *ch)
 	int r = ipck__close_fd(ch->fd);
 	ipck__close_fd(p->hold_fd);
 	struct stat st = {.st_dev = p->dev, .st_ino = p->ino};
-	if (p->maker == getpid())
+	if (p->maker == getpid()) {
 		fifo_unlink_same(ch->url.addr, &st);
+		fifo_sweep(ch->url.addr);   /* connectors that died mid-rendezvous */
+	}
 	return r;
 }
 
-/* Remove the well-known FIFO; anything else at the path is left alone. */
+/* Remove the well-known FIFO (anything else at the path is left alone) and
+ * the leftovers of dead connectors. */
 static int fifo_unlink(const struct ipck_url *u)
 {
 	struct stat st;
+	int swept = fifo_sweep(u->addr);
 	if (lstat(u->addr, &st) < 0)
-		return -errno;
+		return swept && errno == ENOENT ? 0 : -errno;
 	if (!S_ISFIFO(st.st_mode))
 		return -EEXIST;
 	return unlink(u->addr) < 0 ? -errno : 0;

@@ -1,0 +1,25 @@
+# mk/ring.mk - the shared-memory ring's benchmark (bench/ring_bench.c).
+#   make ring-bench                 build it and run it under the bench lock
+#   make ring-bench RING_BENCH_ARGS=-q    fewer samples
+# The machine is shared: every run takes $(BENCH_LOCK) first (flock).
+
+RING_BENCH := $(B)/bench/ring_bench
+BENCH_LOCK ?= /work/wt/bench.lock
+
+$(RING_BENCH): bench/ring_bench.c include/ipckit.h $(STATIC)
+	$(call say,CC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(BASE) $(CFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
+
+.PHONY: ring-bench ci-extra-ring-bench
+ring-bench: $(RING_BENCH)
+	flock $(BENCH_LOCK) $(RING_BENCH) $(RING_BENCH_ARGS)
+
+# CI builds the benchmark (it must keep compiling) but does not run it.
+ci-extra-ring-bench: $(RING_BENCH)
+
+# The ring's private headers: the Makefile's pattern rules know only
+# internal.h, so say who else must rebuild when they change.
+RING_HDRS := src/ring.h src/shm.h
+$(LIB_OBJ) $(PIC_OBJ): $(RING_HDRS)
+$(B)/tests/t_ring_hostile: $(RING_HDRS)
