@@ -297,9 +297,10 @@ int ipck__check_owner(const struct ipck_url *u, uid_t uid);
  * Crash points (src/crash.c): in a test build of the library made with
  * -DIPCK_CRASH_POINTS, IPCK_CRASH_AT=site:n SIGKILLs the process at the n-th
  * pass of the site; in every other build they are nothing.  Sites: attach
- * (open or accept returns a connection), wait (ipck__wait_fd and the
- * watcher's arm before a blocking receive), torn (a stream message partly
- * written), detach (ipck_close).
+ * (open or accept returns a connection), wait (ipck__wait_fd, the watcher's
+ * arm before a blocking receive, a ring's wait), reserve and commit (a ring
+ * record reserved but not written, written but not published), torn (a
+ * stream message partly written), detach (ipck_close).
  */
 #ifdef IPCK_CRASH_POINTS
 void ipck__crash_point(const char *site);

@@ -419,6 +419,7 @@ int ipck__ring_commit(ipck_chan *ch)
 		return ipck__cast_commit(ch);
 	if (!size)
 		return -EINVAL;
+	IPCK_CRASH_POINT("commit");
 	ring_publish(r, size, len);
 	r->resv = 0;
 	if (r->mpmc)
@@ -479,7 +480,9 @@ ssize_t ipck__ring_send(ipck_chan *ch, const void *msg, size_t len, int timeout_
 	uint64_t need = rec_size(len);
 	void *p = tx_fast(ch, need);
 	if (likely(p)) {
+		IPCK_CRASH_POINT("reserve");
 		memcpy(p, msg, len);
+		IPCK_CRASH_POINT("commit");
 		ring_publish(r, need, (uint32_t)len);
 		return (ssize_t)len;
 	}
@@ -488,6 +491,7 @@ ssize_t ipck__ring_send(ipck_chan *ch, const void *msg, size_t len, int timeout_
 	int e = ipck__ring_reserve(ch, len, &p, timeout_ms);
 	if (unlikely(e))
 		return e;
+	IPCK_CRASH_POINT("reserve");
 	memcpy(p, msg, len);
 	ipck__ring_commit(ch);
 	return (ssize_t)len;

@@ -159,6 +159,7 @@ static int sleep_phase(ipck_chan *ch, bool (*ready)(ipck_chan *, bool),
 int ipck__ring_wait(ipck_chan *ch, bool (*ready)(ipck_chan *, bool), _Atomic uint32_t *word,
 		    unsigned idx, int timeout_ms)
 {
+	IPCK_CRASH_POINT("wait");
 	struct ring *r = ipck__priv(ch);
 	if (timeout_ms == 0)
 		return ready(ch, true) ? 0 : -ETIMEDOUT;
