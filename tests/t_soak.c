@@ -209,6 +209,10 @@ static void got_msg(struct side *d, size_t n)
 	if (n == 12 && get64(d->rx) == (END_SEQ | ((uint64_t)rdir << 63))) {
 		d->rx_done = s->lossy;
 		d->t.extra += !s->lossy;
+		if (s->lossy) {   /* the tail before the end was lost too */
+			d->t.lost += s->n - d->got;
+			d->got = s->n;
+		}
 		return;
 	}
 	if (d->got >= s->n) {
