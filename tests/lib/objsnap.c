@@ -50,7 +50,8 @@ static int snap_ipc(const struct ipck_obj *obj, void *arg)
 	long long lo = test_key(0);
 	bool sysv = obj->kind == IPCK_KIND_SVSHM || obj->kind == IPCK_KIND_SVSEM ||
 		    obj->kind == IPCK_KIND_SVMSG;
-	if (sysv ? obj->key < lo || obj->key >= lo + 256 : !strstr(obj->name, test_tag()))
+	bool ours = sysv && obj->key == 0 && obj->cpid == getpid();   /* IPC_PRIVATE, by us */
+	if (!ours && (sysv ? obj->key < lo || obj->key >= lo + 256 : !strstr(obj->name, test_tag())))
 		return 0;
 	if (s->n == 64)
 		return 0;
@@ -157,15 +158,21 @@ void snap_remove(int kind, const struct snapobj *o)
 	case IPCK_KIND_PSHM: shm_unlink(o->name); break;
 	case IPCK_KIND_PSEM: sem_unlink(o->name); break;
 	case IPCK_KIND_SVMSG:
-		if ((id = msgget((key_t)o->key, 0)) >= 0)
+		if (!o->key)
+			msgctl((int)o->id, IPC_RMID, NULL);
+		else if ((id = msgget((key_t)o->key, 0)) >= 0)
 			msgctl(id, IPC_RMID, NULL);
 		break;
 	case IPCK_KIND_SVSHM:
-		if ((id = shmget((key_t)o->key, 0, 0)) >= 0)
+		if (!o->key)
+			shmctl((int)o->id, IPC_RMID, NULL);
+		else if ((id = shmget((key_t)o->key, 0, 0)) >= 0)
 			shmctl(id, IPC_RMID, NULL);
 		break;
 	case IPCK_KIND_SVSEM:
-		if ((id = semget((key_t)o->key, 0, 0)) >= 0)
+		if (!o->key)
+			semctl((int)o->id, 0, IPC_RMID);
+		else if ((id = semget((key_t)o->key, 0, 0)) >= 0)
 			semctl(id, 0, IPC_RMID);
 		break;
 	default: unlink(o->name); break;

@@ -1,7 +1,8 @@
 /*
  * objsnap.h - every IPC object a test owns, listed at one moment: the
  * entries of the test's directory (lstat), the POSIX objects named after its
- * tag and the System V objects of its keys (ipck_list).  Two snapshots
+ * tag, the System V objects of its keys and the private (key 0) ones this
+ * process made (ipck_list).  Two snapshots
  * taken around an ipck_open tell which objects it made (t_perms*).
  */
 #ifndef IPCK_OBJSNAP_H
