@@ -23,6 +23,7 @@ void fuzz_fail(const char *file, int line, const char *what, long long a, long l
 
 #include "../fuzz/fuzz_url.c"
 #include "../fuzz/fuzz_frame.c"
+#include "../fuzz/fuzz_ring.c"
 
 static const struct {
 	const char *name;
@@ -30,6 +31,7 @@ static const struct {
 } targets[] = {
 	{"url", fuzz_url},
 	{"frame", fuzz_frame},
+	{"ring", fuzz_ring},
 };
 
 static unsigned char *slurp(const char *path, size_t *n)
