@@ -178,6 +178,22 @@ static int fifo_welcome(int wfd, const struct hello *h)
 	return n == (ssize_t)sizeof(w) ? 0 : n < 0 ? (int)n : -EIO;
 }
 
+/*
+ * The client of a hello died after making its FIFOs (it reads s2c from
+ * before its hello on, so ENXIO says it is gone): nobody else knows their
+ * names, so remove them, if they are the hello's user's and we may talk to it.
+ */
+static void fifo_remove_left(const ipck_chan *l, const struct hello *h, const char *c2s,
+			     const struct stat *a, const char *s2c)
+{
+	struct stat b;
+	if (a->st_uid != h->uid || ipck__check_owner(&l->url, a->st_uid))
+		return;
+	fifo_unlink_same(c2s, a);
+	if (lstat(s2c, &b) == 0 && S_ISFIFO(b.st_mode) && b.st_uid == h->uid)
+		fifo_unlink_same(s2c, &b);
+}
+
 /* Open the connection a hello announces and welcome its client. */
 static int fifo_attach(ipck_chan *l, ipck_chan *c, const struct hello *h)
 {
@@ -194,12 +210,16 @@ static int fifo_attach(ipck_chan *l, ipck_chan *c, const struct hello *h)
 	wfd = fifo_open_at(s2c, O_WRONLY, &b, &l->url);   /* ENXIO: its client is gone */
 	if (wfd < 0) {
 		r = wfd;
+		if (r == -ENXIO)
+			fifo_remove_left(l, h, c2s, &a, s2c);
 		goto out_rfd;
 	}
-	if ((r = fifo_check_peer(&l->url, h, &a, &b)) || (r = ipck__watch_peer(c, h->pid)))
+	if ((r = fifo_check_peer(&l->url, h, &a, &b)))
 		goto out_wfd;
-	fifo_unlink_same(c2s, &a);   /* both sides hold both ends now */
+	fifo_unlink_same(c2s, &a);   /* both sides hold both ends now (or the client died) */
 	fifo_unlink_same(s2c, &b);
+	if ((r = ipck__watch_peer(c, h->pid)))
+		goto out_wfd;
 	if ((r = fifo_welcome(wfd, h)) || (r = ipck__fd_init(c, rfd, wfd, FRAME_STREAM)))
 		goto out_peer;
 	return 0;
