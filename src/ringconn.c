@@ -157,6 +157,7 @@ static int ring_listen(ipck_chan *ch)
 	h->nonce = r->nonce;
 	ipck__ring_format(h, cap, size, mpmc ? RING_MPMC : RING_CTL, r->semid);
 	ch->max_msg = cap - REC_HDR;
+	r->cap = cap;
 	r->mpmc = mpmc;
 	return 0;
 }
@@ -165,7 +166,7 @@ static int ring_listen(ipck_chan *ch)
 static int conn_segment(ipck_chan *l, struct ring *c, size_t *size)
 {
 	struct ring *lr = ipck__priv(l);
-	uint64_t cap = ((struct ring_hdr *)lr->ctl.p)->cap;   /* our own header */
+	uint64_t cap = lr->cap;   /* not the header's: clients can write it */
 	*size = ipck__ring_size(cap, false);
 	c->seg.kind = lr->ctl.kind;
 	int e = seg_fn(lr->ctl.kind)(&c->seg, &l->url, *size, ipck__nonce());

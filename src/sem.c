@@ -274,13 +274,19 @@ static int ps_wait(ipck_sem *s, int timeout_ms)
 
 /* ---- public --------------------------------------------------------------------- */
 
-IPCK_API int ipck_sem_create(ipck_sem **out, const char *url, unsigned nsems, unsigned value)
+/* The common start of create and open: *out cleared, url parsed. */
+static int sem_begin(ipck_sem **out, const char *url, struct sem_url *u)
 {
-	struct sem_url u;
 	if (!out)
 		return -EINVAL;
 	*out = NULL;
-	int r = sem_url_parse(url, &u);
+	return sem_url_parse(url, u);
+}
+
+IPCK_API int ipck_sem_create(ipck_sem **out, const char *url, unsigned nsems, unsigned value)
+{
+	struct sem_url u;
+	int r = sem_begin(out, url, &u);
 	if (r)
 		return r;
 	if (value > SEM_VALUE_MAX)
@@ -291,10 +297,7 @@ IPCK_API int ipck_sem_create(ipck_sem **out, const char *url, unsigned nsems, un
 IPCK_API int ipck_sem_open(ipck_sem **out, const char *url)
 {
 	struct sem_url u;
-	if (!out)
-		return -EINVAL;
-	*out = NULL;
-	int r = sem_url_parse(url, &u);
+	int r = sem_begin(out, url, &u);
 	if (r)
 		return r;
 	return u.kind == SVSEM ? sv_open(&u, out) : ps_open(&u, out);

@@ -20,6 +20,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <unistd.h>
 
 #define CAP 65536
@@ -94,6 +95,38 @@ static void test_echo(const char *scheme)
 		CHECK_OK(ipck_close(s));
 	}
 	CHECK_EQ(reap(pid), 0);
+	CHECK_OK(ipck_close(l));
+}
+
+/* "svshm:id=N": a client may name the listener's segment by its id. */
+static int id_client(void *arg)
+{
+	ipck_chan *c;
+	char b[8];
+	REQUIRE(ipck_open(&c, arg, 0) == 0);
+	CHECK_EQ(ipck_send(c, "by id", 5, 5000), 5);
+	CHECK_EQ(ipck_recv(c, b, sizeof(b), 5000), 2);
+	CHECK_OK(ipck_close(c));
+	return check_failures ? 1 : 0;
+}
+
+static void test_svshm_id(void)
+{
+	ipck_chan *l, *s;
+	char b[8];
+	long key = test_key(200);
+	REQUIRE(ipck_open(&l, fmt("svshm:0x%lx", key), IPCK_LISTEN) == 0);
+	int id = shmget((key_t)key, 0, 0);
+	CHECK(id >= 0);
+	pid_t pid = spawn(id_client, (void *)fmt("svshm:id=%d", id));
+	CHECK_OK(ipck_accept(l, &s, 10000));
+	if (s) {
+		CHECK_EQ(ipck_recv(s, b, sizeof(b), 5000), 5);
+		CHECK_EQ(ipck_send(s, "ok", 2, 5000), 2);
+		CHECK_OK(ipck_close(s));
+	}
+	CHECK_EQ(reap(pid), 0);
+	CHECK_EQ(ipck_open(&s, fmt("svshm:id=%d", id), IPCK_LISTEN), -EINVAL);
 	CHECK_OK(ipck_close(l));
 }
 
@@ -498,6 +531,7 @@ int main(int argc, char **argv)
 		run("pshm");
 		run("svshm");
 		run("mmap");
+		test_svshm_id();
 		test_threads();
 	}
 	check_exit();

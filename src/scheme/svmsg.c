@@ -129,12 +129,38 @@ static struct svq *svq_new(int qid, bool made)
 	return q;
 }
 
+/*
+ * Removing a System V queue destroys what is still in it: the last messages
+ * and the goodbye of a server that closes right after sending.  Like a
+ * socket's linger, wait while a client still takes them: until the queue is
+ * empty, or nobody has taken one for 100 ms, and 2 s at most.
+ */
+static void svq_linger(int qid)
+{
+	struct msqid_ds ds;
+	msgqnum_t last = 0;
+	int64_t start = ipck__now_ns(), moved = start;
+	while (msgctl(qid, IPC_STAT, &ds) == 0 && ds.msg_qnum > 0) {
+		int64_t now = ipck__now_ns();
+		if (ds.msg_qnum != last) {
+			last = ds.msg_qnum;
+			moved = now;
+		}
+		if (now - moved > 100000000 || now - start > 2000000000)
+			break;
+		struct timespec ts = {0, 1000000};
+		nanosleep(&ts, NULL);
+	}
+}
+
 static void svq_unref(struct svq *q)
 {
 	if (atomic_fetch_sub(&q->refs, 1) != 1)
 		return;
-	if (q->owner == getpid())   /* not a copy inherited by a child */
+	if (q->owner == getpid()) {   /* not a copy inherited by a child */
+		svq_linger(q->qid);
 		msgctl(q->qid, IPC_RMID, NULL);
+	}
 	free(q);
 }
 
