@@ -85,9 +85,11 @@ $(CLI): $(CLI_OBJ) $(STATIC)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(STATIC) $(LDLIBS) -lm
 
+PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
+	-e 's|@VERSION@|$(VERSION)|'
+
 $(B)/ipckit.pc: ipckit.pc.in Makefile
-	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
-		-e 's|@VERSION@|$(VERSION)|' $< > $@
+	$(Q)$(PC_SED) $< > $@
 
 # Tests see the private header too (scheme table, URL parser) and link statically.
 $(B)/tests/%: tests/%.c $(TLIB_SRC) tests/lib/check.h $(STATIC)
@@ -114,7 +116,7 @@ install: all
 	ln -sf libipckit.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libipckit.so.$(SOVER)
 	ln -sf libipckit.so.$(SOVER) $(DESTDIR)$(LIBDIR)/libipckit.so
 	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/
-	install -m 644 $(B)/ipckit.pc $(DESTDIR)$(PCDIR)/
+	$(PC_SED) ipckit.pc.in > $(DESTDIR)$(PCDIR)/ipckit.pc   # the PREFIX of this install
 	for m in $(MAN); do s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
 		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
 

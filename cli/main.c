@@ -12,6 +12,16 @@ const char *cli_prog = "ipckit";
 
 const struct cli_cmd cli_cmds[] = {
 	{"help", cmd_help, "list the commands, or show one command's help"},
+	{"send", cmd_send, "send messages to any IPC endpoint (socat for IPC)"},
+	{"recv", cmd_recv, "receive and print messages from any IPC endpoint"},
+	{"relay", cmd_relay, "forward messages from one IPC endpoint to another"},
+	{"bench", cmd_bench, "measure every mechanism side by side (table, JSON, CSV, chart)"},
+	{"ls", cmd_ls, "list every IPC object, with the processes holding it"},
+	{"rm", cmd_rm, "remove IPC objects by URL, or every stale one"},
+	{"limits", cmd_limits, "show the kernel's IPC limits and their use"},
+	{"signals", cmd_signals, "list every signal, or wait for signals and show who sent them"},
+	{"kill", cmd_kill, "queue a signal with a value to processes (sigqueue)"},
+	{"demo", cmd_demo, "run a classic IPC example pair live, each system call shown"},
 	{NULL, NULL, NULL},
 };
 

@@ -11,6 +11,9 @@
  *   tcp://host:port  udp://host:port
  *   svmsg:KEY  svmsg:/path (ftok)  svmsg:id=N     System V message queue
  *   pmsg:/name                             POSIX message queues, one per direction
+ *   signal:/path                           realtime signals through a signalfd
+ *                                          (see ipckit-signal(7): blocks its signal)
+ *   file:/path                             append-only logs in plain files (NFS too)
  *   pshm:/name  svshm:KEY  svshm:id=N  mmap:/path   shared-memory rings (zero copy)
  *
  * Conventions, for every function:
@@ -25,6 +28,7 @@
 #ifndef IPCKIT_H
 #define IPCKIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -88,6 +92,61 @@ ssize_t ipck_send(ipck_chan *ch, const void *msg, size_t len, int timeout_ms);
 ssize_t ipck_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms);
 
 /*
+ * Descriptor passing (SCM_RIGHTS) on Unix socket channels: socketpair:,
+ * unix:, unix-seqpacket:, unix-dgram:, abstract:.  Every other scheme
+ * answers -ENOTSUP.
+ *
+ * ipck_send_fds sends one message like ipck_send and, with it, copies of
+ * the nfds open descriptors in fds (at most IPCK_MAX_FDS, else -EINVAL; the
+ * caller keeps and still closes its own).  A bad descriptor fails with
+ * -EBADF and nothing is sent.
+ *
+ * ipck_recv_fds receives one message like ipck_recv and the descriptors that
+ * were sent with it, never those of another message.  *nfds is the room in
+ * fds on entry and the number received on return (0 when the message carried
+ * none); received descriptors are close-on-exec and belong to the caller.
+ * -EMSGSIZE when the message is larger than cap, or carries more descriptors
+ * than *nfds (*nfds is then set to how many it carries): the message and its
+ * descriptors stay queued, held open by the channel, for a call with room.
+ * -EMFILE when the kernel could not give us all of a message's descriptors
+ * (our descriptor table was full): the message is consumed and every
+ * descriptor that came with it is closed.  On every error *nfds is 0 unless
+ * said otherwise, and no descriptor is left open in the caller's hands.
+ * ipck_recv on such a channel closes the descriptors a message carries.
+ */
+#define IPCK_MAX_FDS 253 /* SCM_MAX_FD: descriptors per message */
+ssize_t ipck_send_fds(ipck_chan *ch, const void *msg, size_t len,
+		      const int *fds, size_t nfds, int timeout_ms);
+ssize_t ipck_recv_fds(ipck_chan *ch, void *buf, size_t cap,
+		      int *fds, size_t *nfds, int timeout_ms);
+
+/*
+ * ipck_recv_from receives one message like
+ * ipck_recv, and the pid of the message's sender in *from (NULL is fine):
+ * on a connected channel the peer's (ipck_peer_pid), on a mailbox the pid
+ * of the sender of this very message; 0 when it is not known, and 0 on
+ * error.
+ *
+ * Mailboxes ("?mailbox=1" on svmsg:, pmsg:, unix-dgram:): many senders,
+ * one receiver.  The listener (IPCK_LISTEN) is the mailbox: ipck_recv and
+ * ipck_recv_from work on it directly, ipck_pollfd polls it, ipck_send on
+ * it is -ENOTCONN and ipck_accept -ENOTSUP (senders are not announced).
+ * Any number of ipck_open(url, 0) are senders: ipck_send only (ipck_recv
+ * and ipck_pollfd are -ENOTSUP).  Each sender's messages arrive whole and
+ * in order; a sender's death does not end the mailbox; once the receiver
+ * closes, sends fail with -EPIPE.  See ipck_recv_from(3).
+ *
+ * Broadcast ("?broadcast=1" on pshm:, svshm:, mmap:): one sender, many
+ * receivers.  The listener is the sender (ipck_send on it directly); each
+ * ipck_open(url, 0) receives every message sent after it joined, and
+ * ipck_accept returns a handle per receiver that joined (its pid only).
+ * With "&drop=oldest" a slow receiver loses the oldest messages instead of
+ * holding the sender, and ipck_stats().dropped says how many.  See
+ * ipckit-shm(7).
+ */
+ssize_t ipck_recv_from(ipck_chan *ch, void *buf, size_t cap, pid_t *from, int timeout_ms);
+
+/*
  * Size of the next message after a recv failed with -EMSGSIZE, or -EAGAIN
  * when that is not known yet.
  */
@@ -113,7 +172,7 @@ const char *ipck_scheme(const ipck_chan *ch);
 struct ipck_stats {
 	uint64_t sent_msgs, sent_bytes;
 	uint64_t recv_msgs, recv_bytes;
-	uint64_t dropped; /* messages known lost in transit (udp only) */
+	uint64_t dropped; /* messages known lost in transit (udp; broadcast drop=oldest) */
 };
 int ipck_stats(const ipck_chan *ch, struct ipck_stats *st);
 
@@ -213,6 +272,253 @@ struct ipck_scheme_info {
 #define IPCK_CAP_LOSSY     0x08 /* may drop messages (udp) */
 #define IPCK_CAP_NETWORK   0x10 /* may cross machines */
 const struct ipck_scheme_info *ipck_scheme_at(size_t i);
+
+/*
+ * Benchmark (ipckit bench): every mechanism measured side by side, each as
+ * two real processes, with reference rows (the same system calls made
+ * directly, a bare cache-line ping-pong, memcpy, other libraries).  The
+ * measuring runs in forked processes; the caller only receives rows.
+ */
+struct ipck_bench_row {
+	char scheme[32];   /* "pipe", "raw-pipe", "cacheline", "memcpy", "zmq" */
+	char wait[8];      /* "kernel", "spin" (spin then sleep), "sleep", "none" */
+	size_t size;       /* message bytes */
+	double rtt_p50_ns, rtt_p99_ns, rtt_p999_ns; /* round trip; 0: not measured */
+	double msgs_per_s, mb_per_s;  /* one way, MB = 10^6 bytes; 0: not measured */
+	double cpu_tx_ns, cpu_rx_ns;  /* CPU time per message, sender and receiver */
+	unsigned long long rounds, msgs; /* round trips, messages per repetition */
+	unsigned reps;     /* repetitions; each figure is their median */
+	int pinned;        /* the two processes ran on the CPUs of opts.cpu */
+	int noisy;         /* repetitions disagree by more than 2x */
+	int ref;           /* a reference row, not a libipckit scheme */
+	int err;           /* 0, or why it was not measured (-EMSGSIZE: > max_msg) */
+	size_t max_msg;    /* the transport's largest message, when known */
+};
+
+/*
+ * A transport of another library measured as a peer (ZeroMQ, NNG...).
+ * open runs in each process after fork, side 0 listening and side 1
+ * connecting, with names under dir; send and recv block for one whole
+ * message.  Every call returns >= 0 or a negative errno.  cleanup (may be
+ * NULL) runs in the caller's process afterwards and removes any object
+ * named from dir outside it.
+ */
+struct ipck_bench_peer {
+	const char *name;
+	size_t max_msg;
+	int (*open)(void **ctx, const char *dir, int side);
+	ssize_t (*send)(void *ctx, const void *msg, size_t len);
+	ssize_t (*recv)(void *ctx, void *buf, size_t cap);
+	void (*close)(void *ctx);
+	void (*cleanup)(const char *dir);
+};
+
+enum { IPCK_PLACE_ANY = 0, IPCK_PLACE_ONE, IPCK_PLACE_TWO };
+
+struct ipck_bench_opts {
+	const char *names;     /* comma list of targets and groups (lib, raw, ref,
+				  peer); NULL: all */
+	const size_t *sizes;   /* NULL: 64, 1 KiB, 64 KiB, 1 MiB */
+	size_t nsizes;
+	unsigned long long rounds; /* round trips and messages per repetition; 0: timed */
+	unsigned reps;         /* repetitions per figure; 0: 5, or 3 when quick */
+	int quick;             /* short phases: everything in well under a minute */
+	int pin;               /* pin the two processes to cpu[0] and cpu[1] */
+	int cpu[2];
+	int place;             /* without pin: IPCK_PLACE_ANY (the scheduler's
+				  choice), _ONE (one CPU) or _TWO (two CPUs);
+				  pairs that both spin always get two */
+	const struct ipck_bench_peer *const *peers; /* NULL-terminated, or NULL */
+	/* Called at least every 100 ms; a non-zero return stops the run. */
+	int (*progress)(void *arg, unsigned done, unsigned total, const char *what);
+	void *arg;
+};
+
+/*
+ * Run the benchmark; row is called once per target and size, in run order,
+ * also for sizes not measured (row->err).  Every object made is removed,
+ * also when progress or row stops the run.  Returns 0, -EINVAL for a bad
+ * option or name (nothing run), -ECANCELED when stopped, or an error.
+ */
+int ipck_bench_run(const struct ipck_bench_opts *o,
+		   int (*row)(const struct ipck_bench_row *r, void *arg), void *arg);
+
+/* Names of the built-in targets, i = 0.. until NULL: schemes, then references. */
+const char *ipck_bench_target_at(size_t i);
+/* ---- Objects: list, remove, limits (ipckit ls / rm / limits) ------------ */
+
+/*
+ * Every IPC object on the machine, of every mechanism, with the processes
+ * that hold it.  System V objects come from /proc/sysvipc, POSIX shared
+ * memory and semaphores from /dev/shm, POSIX queues from an mqueue mount
+ * (a detached private one when /dev/mqueue is not mounted and the caller may
+ * mount), FIFOs, pipes and sockets from /proc/PID/fd and sock_diag.  See
+ * ipck_list(3).
+ */
+enum ipck_kind {
+	IPCK_KIND_SVSHM = 1,   /* System V shared memory segment */
+	IPCK_KIND_SVSEM,       /* System V semaphore set */
+	IPCK_KIND_SVMSG,       /* System V message queue */
+	IPCK_KIND_PSHM,        /* POSIX shared memory, /dev/shm/NAME */
+	IPCK_KIND_PSEM,        /* POSIX named semaphore, /dev/shm/sem.NAME */
+	IPCK_KIND_PMSG,        /* POSIX message queue */
+	IPCK_KIND_FIFO,        /* named pipe held open by a process */
+	IPCK_KIND_UNIX,        /* bound Unix socket: path or abstract ("@name") */
+	IPCK_KIND_PIPE,        /* anonymous pipe */
+	IPCK_KIND_SOCKETPAIR,  /* two connected unnamed Unix sockets */
+	IPCK_KIND_CHANNEL,     /* an ipckit channel, made of objects above */
+	IPCK_KIND_COUNT
+};
+#define IPCK_KIND_BIT(k) (1u << (k))
+
+/* "svshm" for IPCK_KIND_SVSHM; NULL when unknown. */
+const char *ipck_kind_name(int kind);
+/* The kind named name ("svshm"), or -EINVAL. */
+int ipck_kind_find(const char *name);
+
+#define IPCK_HOLD_READ  0x1   /* open for reading */
+#define IPCK_HOLD_WRITE 0x2   /* open for writing */
+#define IPCK_HOLD_MAP   0x4   /* mapped (shared memory, semaphores) */
+#define IPCK_HOLD_PEER  0x8   /* holds the other end (a socket's peer) */
+#define IPCK_HOLD_LAST  0x10  /* System V queue or set, used without being held:
+                                 the kernel's record of the last to use it (with
+                                 _WRITE: msgsnd, _READ: msgrcv, alone: semop) */
+
+/* A process that has an object open or mapped. */
+struct ipck_holder {
+	pid_t pid;
+	int fd;          /* one descriptor on it, or -1 when only mapped */
+	unsigned how;    /* IPCK_HOLD_* */
+	char comm[16];   /* /proc/PID/comm */
+};
+
+/* Which fields of a struct ipck_obj are known (ipck_obj.fields). */
+enum {
+	IPCK_F_ID = 1u << 0,  IPCK_F_KEY = 1u << 1,      IPCK_F_UID = 1u << 2,
+	IPCK_F_MODE = 1u << 3, IPCK_F_SIZE = 1u << 4,    IPCK_F_NATTCH = 1u << 5,
+	IPCK_F_CPID = 1u << 6, IPCK_F_LPID = 1u << 7,    IPCK_F_MESSAGES = 1u << 8,
+	IPCK_F_BYTES = 1u << 9, IPCK_F_NSEMS = 1u << 10, IPCK_F_VALUE = 1u << 11,
+	IPCK_F_CTIME = 1u << 12, IPCK_F_MTIME = 1u << 13, IPCK_F_HOLDERS = 1u << 14,
+	IPCK_F_PIDS = 1u << 15,
+};
+
+/*
+ * One object, valid only during the callback that receives it.  Strings are
+ * never NULL ("" when they do not apply) except url.
+ */
+struct ipck_obj {
+	int kind;                 /* IPCK_KIND_* */
+	unsigned fields;          /* IPCK_F_*: which numbers below are known */
+	const char *name;         /* path, POSIX "/name", "@abstract"; "" for System V */
+	const char *url;          /* the ipck_remove target ("svshm:id=5"), or NULL */
+	long long id;             /* System V id; inode of a pipe or socket */
+	long long key;            /* System V key */
+	uid_t uid;                /* owner */
+	gid_t gid;
+	unsigned mode;            /* permission bits, 0777 */
+	unsigned long long size;  /* segment bytes; queue capacity (maxmsg * msgsize) */
+	long long nattch;         /* System V attaches */
+	pid_t cpid, lpid;         /* creator; last to attach or operate */
+	long long messages;       /* queued messages */
+	unsigned long long bytes; /* queued bytes */
+	long long nsems;          /* semaphores in a System V set */
+	long long value;          /* POSIX semaphore value */
+	long long ctime, mtime;   /* seconds since the epoch: created/changed, last used */
+	const struct ipck_holder *holders; /* sorted by pid, one per process */
+	size_t nholders;
+	bool stale;               /* no live holder and its creator is known dead */
+	bool deleted;             /* unlinked, alive only through its holders */
+	const char *type;         /* sockets: "stream", "dgram", "seqpacket"; else "" */
+	const char *state;        /* sockets: "listen", "connected"...; else "" */
+	const char *scheme;       /* channels: "pmsg", "fifo"...; else "" */
+	pid_t pids[2];            /* channels: listening side, connecting side (0: unknown) */
+	bool alive;               /* channels: both sides' processes live */
+};
+
+#define IPCK_LIST_STALE 0x1    /* only stale objects (what ipck_remove may clean) */
+#define IPCK_LIST_UID   0x2    /* only objects owned by opts->uid */
+
+/* Parts of the picture ipck_list could not see (ipck_list_opts.missing). */
+#define IPCK_MISSING_PMSG  0x1 /* POSIX queues: only those held open were found */
+#define IPCK_MISSING_PROCS 0x2 /* some processes were unreadable: holders may be missing */
+#define IPCK_MISSING_PEERS 0x4 /* no sock_diag: socket pairs and peers unknown */
+
+struct ipck_list_opts {
+	unsigned kinds;       /* IPCK_KIND_BIT()s; 0 = every kind */
+	unsigned flags;       /* IPCK_LIST_* */
+	uid_t uid;            /* with IPCK_LIST_UID */
+	const char *name;     /* fnmatch(3) pattern on the name (System V: the key
+	                         as "0x%08x"); NULL = any */
+	unsigned missing;     /* out: IPCK_MISSING_* */
+};
+
+/* Called once per object; a nonzero return stops the listing. */
+typedef int (*ipck_list_fn)(const struct ipck_obj *obj, void *arg);
+
+/*
+ * Call fn for every object that matches opts (NULL = everything), sorted by
+ * kind, then id, then name.  Returns 0, the nonzero value fn returned, or a
+ * negative errno when the listing itself failed (-ENOMEM, /proc unreadable).
+ * What could not be seen is reported in opts->missing, never silently.
+ */
+int ipck_list(struct ipck_list_opts *opts, ipck_list_fn fn, void *arg);
+
+#define IPCK_RM_FORCE   0x1   /* remove another user's object too */
+#define IPCK_RM_DRY_RUN 0x2   /* check everything, remove nothing */
+
+/*
+ * Remove one object named by a URL: svshm:id=N, svshm:KEY, svsem:..., svmsg:...,
+ * pshm:/n, psem:/n, pmsg:/n, fifo:/path, unix:/path.  Returns 0, -EINVAL (bad
+ * target, or the path is not a FIFO), -ENOTSOCK (unix: not a socket), -ENOENT,
+ * -EACCES (another user's, without IPCK_RM_FORCE), -EBUSY (unix: a process
+ * still listens on it, without IPCK_RM_FORCE), -ENOTSUP (pipes, socket pairs,
+ * abstract sockets: closing is the only way), or the system call's error.
+ */
+int ipck_remove(const char *target, unsigned flags);
+
+/* A system limit on IPC objects and its current use. */
+struct ipck_limit {
+	const char *name;    /* "msgmni" */
+	const char *group;   /* "svmsg", "svshm", "svsem", "pmsg", "pipe", "unix" */
+	const char *desc;    /* what it limits, one line */
+	const char *use;     /* what "used" counts, "" when nothing */
+	const char *unit;    /* "", "bytes", "pages", "messages" */
+	unsigned long long value;  /* the limit (RLIM_INFINITY: none) */
+	unsigned long long used;   /* current use */
+	bool known;                /* value was read */
+	bool has_used;             /* used is meaningful and was measured */
+};
+
+/*
+ * Fill lim[0..n-1] with the limits; returns how many there are (which may
+ * be more than n: call again with a larger array), or a negative errno.
+ */
+ssize_t ipck_limits(struct ipck_limit *lim, size_t n);
+/* ---- signals (ipckit-signal(7)) ------------------------------------------ */
+
+/* What is known of one signal number. */
+struct ipck_sig_info {
+	int number;          /* 1..SIGRTMAX */
+	char name[16];       /* "SIGINT", "SIGRTMIN+3", "SIGRTMAX-2", "SIG32" */
+	const char *action;  /* default action: "term", "core", "stop", "cont" or "ign" */
+	const char *descr;   /* one line: "interrupt from the keyboard (Ctrl-C)" */
+};
+
+/*
+ * The number of a signal named as kill(1) accepts it: "INT", "SIGINT",
+ * "sigint", "2", "SIGRTMIN+3", "RTMAX-2", "IOT".  Returns 0..SIGRTMAX ("0",
+ * the null signal that only checks a pid) or -EINVAL.
+ */
+int ipck_sig_lookup(const char *name);
+/* Fill *info for a signal 1..SIGRTMAX; 0 or -EINVAL. */
+int ipck_sig_info(int sig, struct ipck_sig_info *info);
+/*
+ * Queue sig to process pid with an integer value, as sigqueue(3); the
+ * receiver sees it as si_value (ssi_int of a signalfd).  Returns 0, -ESRCH
+ * (no such process), -EPERM, -EAGAIN (its queue of pending signals is full)
+ * or -EINVAL (pid <= 0: a process group cannot be queued to).
+ */
+int ipck_sig_send(pid_t pid, int sig, int value);
 
 #ifdef __cplusplus
 }

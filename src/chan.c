@@ -52,6 +52,8 @@ IPCK_API int ipck_open(ipck_chan **out, const char *url, int flags)
 		ipck__chan_free(ch);
 		return r;
 	}
+	if (!(flags & IPCK_LISTEN))
+		IPCK_CRASH_POINT("attach");
 	*out = ch;
 	return 0;
 }
@@ -65,6 +67,8 @@ IPCK_API int ipck_accept(ipck_chan *l, ipck_chan **out, int timeout_ms)
 		return -EINVAL;
 	if (l->role != ROLE_LISTENER)
 		return -EINVAL;
+	if (l->url.mailbox)
+		return -ENOTSUP;   /* senders come unannounced: see ipck_recv_from */
 	if (!l->sc->accept)
 		return -ENOTSUP;
 	if (l->err)
@@ -78,6 +82,7 @@ IPCK_API int ipck_accept(ipck_chan *l, ipck_chan **out, int timeout_ms)
 		ipck__chan_free(c);
 		return r;
 	}
+	IPCK_CRASH_POINT("attach");
 	*out = c;
 	return 0;
 }
@@ -111,19 +116,24 @@ IPCK_API int ipck_pair(const char *url, ipck_chan **a, ipck_chan **b)
 	return 0;
 }
 
-/* Common checks of send and recv; 0 when the slot may run. */
-static int check_io(const ipck_chan *ch, const void *p, size_t n, int timeout_ms)
+/*
+ * Common checks of send and recv; 0 when the slot may run.  A mailbox
+ * (mailbox=1) listener receives itself; its senders only send.
+ */
+static int check_io(const ipck_chan *ch, const void *p, size_t n, int timeout_ms, bool rx)
 {
 	if (!ch || timeout_ms < -1 || (n && !p))
 		return -EINVAL;
-	if (ch->role == ROLE_LISTENER)
-		return -ENOTCONN;
+	if (ch->role == ROLE_LISTENER && !(rx && ch->url.mailbox) && !(!rx && ch->url.broadcast))
+		return -ENOTCONN;   /* a broadcast (broadcast=1) listener sends itself */
+	if (rx && ch->url.mailbox && ch->role != ROLE_LISTENER)
+		return -ENOTSUP;
 	return ch->err;
 }
 
 IPCK_API ssize_t ipck_send(ipck_chan *ch, const void *msg, size_t len, int timeout_ms)
 {
-	int r = check_io(ch, msg, len, timeout_ms);
+	int r = check_io(ch, msg, len, timeout_ms, false);
 	if (r)
 		return r;
 	if (len > ch->max_msg)
@@ -140,7 +150,7 @@ IPCK_API ssize_t ipck_send(ipck_chan *ch, const void *msg, size_t len, int timeo
 
 IPCK_API ssize_t ipck_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
 {
-	int r = check_io(ch, buf, cap, timeout_ms);
+	int r = check_io(ch, buf, cap, timeout_ms, true);
 	if (r)
 		return r;
 	if (!ch->sc->recv)
@@ -151,6 +161,63 @@ IPCK_API ssize_t ipck_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
 		ch->st.recv_msgs++;
 		ch->st.recv_bytes += (size_t)n;
 	}
+	if (ch->err)
+		ipck__poll_mark(ch, true);   /* it fails at once from now on: poll says so */
+	return n;
+}
+
+/*
+ * Descriptor passing: only a Unix socket under fdio.c's framing can carry
+ * descriptors (fdpass.c); the check is made on the channel, so every such
+ * scheme has it without a slot.
+ */
+IPCK_API ssize_t ipck_send_fds(ipck_chan *ch, const void *msg, size_t len,
+			       const int *fds, size_t nfds, int timeout_ms)
+{
+	int r = check_io(ch, msg, len, timeout_ms, false);
+	if (r)
+		return r;
+	if (nfds > IPCK_MAX_FDS || (nfds && !fds))
+		return -EINVAL;
+	if (!ipck__fd_can_pass(ch))
+		return -ENOTSUP;
+	if (len > ch->max_msg)
+		return -EMSGSIZE;
+	ssize_t n = ipck__fd_send_fds(ch, msg, len, fds, nfds, timeout_ms);
+	if (n >= 0) {
+		ch->st.sent_msgs++;
+		ch->st.sent_bytes += len;
+	}
+	return n;
+}
+
+IPCK_API ssize_t ipck_recv_fds(ipck_chan *ch, void *buf, size_t cap,
+			       int *fds, size_t *nfds, int timeout_ms)
+{
+	if (!nfds || (*nfds && !fds))
+		return -EINVAL;
+	struct fdwant w = {.fds = fds, .room = *nfds, .n = nfds};
+	*nfds = 0;
+	int r = check_io(ch, buf, cap, timeout_ms, true);
+	if (r)
+		return r;
+	if (!ipck__fd_can_pass(ch))
+		return -ENOTSUP;
+	ssize_t n = ipck__fd_recv_fds(ch, buf, cap, &w, timeout_ms);
+	if (n >= 0) {
+		ch->next_size = -EAGAIN;
+		ch->st.recv_msgs++;
+		ch->st.recv_bytes += (size_t)n;
+	}
+	return n;
+}
+
+IPCK_API ssize_t ipck_recv_from(ipck_chan *ch, void *buf, size_t cap, pid_t *from,
+			       int timeout_ms)
+{
+	ssize_t n = ipck_recv(ch, buf, cap, timeout_ms);
+	if (from)
+		*from = n < 0 ? 0 : ch->url.mailbox ? ch->from : ch->peer_pid;
 	return n;
 }
 
@@ -163,7 +230,12 @@ IPCK_API int ipck_pollfd(const ipck_chan *ch)
 {
 	if (!ch)
 		return -EINVAL;
-	return ch->sc->pollfd(ch);
+	if (ch->url.mailbox && ch->role != ROLE_LISTENER)
+		return -ENOTSUP;   /* a mailbox sender receives nothing */
+	int fd = ch->sc->pollfd(ch);
+	if (fd >= 0 && ch->err)
+		ipck__poll_mark((ipck_chan *)ch, true);   /* a failed channel polls ready */
+	return fd;
 }
 
 IPCK_API size_t ipck_max_msg(const ipck_chan *ch)
@@ -193,6 +265,7 @@ IPCK_API int ipck_close(ipck_chan *ch)
 {
 	if (!ch)
 		return 0;
+	IPCK_CRASH_POINT("detach");
 	int r = ch->sc->close(ch);
 	ipck__pollset_close(ch);
 	int r2 = ipck__close_fd(ch->peer_fd);

@@ -5,17 +5,24 @@
  */
 #include "internal.h"
 #include <stdio.h>
+#include <limits.h>
 #include <string.h>
+
+/* EPIPE for -EPIPE or EPIPE; INT_MIN, which has no positive, stays unknown. */
+static int err_num(int err)
+{
+	return err < 0 && err != INT_MIN ? -err : err;
+}
 
 IPCK_API const char *ipck_strerror(int err)
 {
-	const char *s = strerrordesc_np(err < 0 ? -err : err);
+	const char *s = strerrordesc_np(err_num(err));
 	return s ? s : "Unknown error";
 }
 
 IPCK_API const char *ipck_errname(int err)
 {
-	const char *s = strerrorname_np(err < 0 ? -err : err);
+	const char *s = strerrorname_np(err_num(err));
 	return s ? s : "E?";
 }
 

@@ -11,11 +11,21 @@
  *   FRAME_DGRAM      struct dgram_hdr (sequence number, tag), then payload.
  *   FRAME_NONE       raw: bytes as they come, or one datagram per message.
  *
- * Descriptors are non-blocking; timeouts are poll deadlines.  A stream
+ * Pipes and FIFOs are non-blocking; timeouts are poll deadlines.  Sockets
+ * stay blocking and every call says MSG_DONTWAIT, except a receive with no
+ * deadline on a socket the kernel ends by itself (no pidfd watch): that one
+ * blocks in recvmsg, one system call per message as a plain program makes.
+ * A record larger than the caller's buffer overflows into a spill buffer
+ * and is held for the next call (-EMSGSIZE), so no peek is needed.  A stream
  * message is never delivered or sent in part: a send that ran out of time
  * after its first byte keeps the rest and flushes it before anything else
  * (the message is accepted), and a receive that ran out of time mid-message
  * keeps what it has for the next call.
+ *
+ * On Unix sockets, descriptors may ride with a message (fdpass.c): they are
+ * attached to the sendmsg carrying the frame header, and every socket read
+ * collects them, so they come out with the message they were sent with; a
+ * held record keeps its descriptors (in ch->fdq) until it is delivered.
  */
 #include "internal.h"
 #include <errno.h>
@@ -23,25 +33,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #define RX_CAP (64u << 10)
 
-struct dgram_hdr {
-	uint32_t seq;  /* per direction, from 0; a gap counts as a drop */
-	uint8_t tag;   /* TAG_* */
-	uint8_t pad[3];
-};
-
 int ipck__fd_init(ipck_chan *ch, int rfd, int wfd, enum frame_kind fk)
 {
+	struct stat st;
 	ch->fd = rfd;
 	ch->wfd = wfd;
 	ch->frame = fk;
-	int r = ipck__set_nonblock(rfd, true);
+	if (fstat(rfd, &st) < 0)
+		return -errno;
+	ch->is_sock = S_ISSOCK(st.st_mode);
+	int r = ipck__set_nonblock(rfd, !ch->is_sock);
 	if (!r && wfd != rfd)
-		r = ipck__set_nonblock(wfd, true);
+		r = ipck__set_nonblock(wfd, !ch->is_sock);
 	if (r)
 		return r;
 	switch (fk) {
@@ -59,12 +68,20 @@ int ipck__fd_init(ipck_chan *ch, int rfd, int wfd, enum frame_kind fk)
 	return 0;
 }
 
-static ssize_t fd_writev(ipck_chan *ch, struct iovec *iov, int cnt)
+/* The descriptors a send carries until its first byte is written. */
+struct fdsend {
+	const int *fds;
+	size_t n;
+};
+
+static ssize_t fd_writev(ipck_chan *ch, struct iovec *iov, int cnt, const struct fdsend *fs)
 {
 	if (!ch->is_sock)
 		return ipck__write_nosig(ch->wfd, iov, cnt);
+	if (fs && fs->n)
+		return ipck__sendmsg_fds(ch->wfd, iov, cnt, fs->fds, fs->n);
 	struct msghdr m = {.msg_iov = iov, .msg_iovlen = (size_t)cnt};
-	ssize_t n = sendmsg(ch->wfd, &m, MSG_NOSIGNAL);
+	ssize_t n = sendmsg(ch->wfd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
 	return n < 0 ? -errno : n;
 }
 
@@ -111,14 +128,18 @@ static int tx_keep(ipck_chan *ch, const struct iovec *iov, int cnt)
  * error.  A stream write that times out part-way keeps its rest (tx_keep)
  * and counts as done.
  */
-static ssize_t write_all(ipck_chan *ch, struct iovec *iov, int cnt, size_t total, deadline_t dl)
+static ssize_t write_all(ipck_chan *ch, struct iovec *iov, int cnt, size_t total, deadline_t dl,
+			 struct fdsend fs)
 {
 	size_t done = 0;
 	while (done < total) {
-		ssize_t n = fd_writev(ch, iov, cnt);
+		ssize_t n = fd_writev(ch, iov, cnt, &fs);
 		if (n >= 0) {
+			fs.n = 0;   /* the descriptors went with the first bytes */
 			done += (size_t)n;
 			iov_advance(&iov, &cnt, (size_t)n);
+			if (done < total)
+				IPCK_CRASH_POINT("torn");
 			continue;
 		}
 		if (n != -EAGAIN)
@@ -134,21 +155,34 @@ static ssize_t write_all(ipck_chan *ch, struct iovec *iov, int cnt, size_t total
 	return (ssize_t)total;
 }
 
+/*
+ * Write the kept rest of a stream message in place: a reader slower than the
+ * writer takes it in many pieces, and each piece only moves the offset.
+ * 0 when all of it went, -ETIMEDOUT (the rest still kept), or the error.
+ */
 static int tx_flush(ipck_chan *ch, deadline_t dl)
 {
-	struct txbuf t = ch->tx;
-	ch->tx = (struct txbuf){0};
-	struct iovec iov = {t.buf + t.off, t.len - t.off};
-	ssize_t r = write_all(ch, &iov, 1, iov.iov_len, dl);
-	if (r == -ETIMEDOUT) {   /* nothing more written: keep it as it was */
-		ch->tx = t;
-		return -ETIMEDOUT;
+	struct txbuf *t = &ch->tx;
+	int r = 0;
+	while (!r && t->off < t->len) {
+		struct iovec iov = {t->buf + t->off, t->len - t->off};
+		ssize_t n = fd_writev(ch, &iov, 1, NULL);
+		if (n >= 0)
+			t->off += (size_t)n;
+		else if (n != -EAGAIN)
+			r = io_err(ch, (int)n);
+		else if ((r = ipck__wait_fd(ch, ch->wfd, POLLOUT, dl)) == -EPIPE)
+			r = io_err(ch, -EPIPE);
 	}
-	free(t.buf);
-	return r < 0 ? (int)r : 0;
+	if (r == -ETIMEDOUT)
+		return r;
+	free(t->buf);
+	*t = (struct txbuf){0};
+	return r;
 }
 
-ssize_t ipck__fd_send(ipck_chan *ch, const void *msg, size_t len, int timeout_ms)
+ssize_t ipck__fd_send_fds(ipck_chan *ch, const void *msg, size_t len,
+			  const int *fds, size_t nfds, int timeout_ms)
 {
 	deadline_t dl = ipck__deadline(timeout_ms);
 	struct iovec iov[2];
@@ -157,6 +191,8 @@ ssize_t ipck__fd_send(ipck_chan *ch, const void *msg, size_t len, int timeout_ms
 	struct dgram_hdr dh;
 	int cnt = 0;
 
+	if (ch->eof && ch->frame != FRAME_NONE)
+		return -EPIPE;   /* an ipckit peer that ended never reads again (raw: half-close) */
 	if (ch->tx.buf) {
 		int r = tx_flush(ch, dl);
 		if (r)
@@ -179,11 +215,16 @@ ssize_t ipck__fd_send(ipck_chan *ch, const void *msg, size_t len, int timeout_ms
 	}
 	iov[cnt++] = (struct iovec){(void *)msg, len};
 	size_t total = len + (cnt == 2 ? iov[0].iov_len : 0);
-	ssize_t r = write_all(ch, iov, cnt, total, dl);
+	ssize_t r = write_all(ch, iov, cnt, total, dl, (struct fdsend){fds, nfds});
 	if (r < 0)
 		return r;
 	ch->tx_seq++;
 	return (ssize_t)len;
+}
+
+ssize_t ipck__fd_send(ipck_chan *ch, const void *msg, size_t len, int timeout_ms)
+{
+	return ipck__fd_send_fds(ch, msg, len, NULL, 0, timeout_ms);
 }
 
 /* Send the goodbye of a datagram scheme so the peer sees -EPIPE; best effort. */
@@ -195,10 +236,56 @@ void ipck__fd_bye(ipck_chan *ch)
 	struct dgram_hdr dh = {.seq = htole32(ch->tx_seq), .tag = TAG_BYE};
 	struct iovec iov = {&dh, sizeof(dh)};
 	if (ch->frame == FRAME_DGRAM)
-		fd_writev(ch, &iov, 1);
+		fd_writev(ch, &iov, 1, NULL);
 }
 
 /* ---- receiving ----------------------------------------------------------- */
+
+/*
+ * May this receive block in the kernel?  Only a socket with no deadline
+ * whose end the kernel reports itself (no pidfd to watch beside it).
+ */
+static bool may_block(const ipck_chan *ch, deadline_t dl)
+{
+	return dl < 0 && ch->peer_fd < 0;
+}
+
+/*
+ * A pipe has no per-call "don't wait" flag: its read end is switched to
+ * blocking for a wait without deadline and back for the others, and only
+ * when the kind of call changes, so a run of calls of one kind costs no
+ * fcntl.  The read end is this channel's alone.
+ */
+static int pipe_mode(ipck_chan *ch, bool block)
+{
+	if (ch->rd_block == block)
+		return 0;
+	int r = ipck__set_nonblock(ch->fd, !block);
+	if (!r)
+		ch->rd_block = block;
+	return r;
+}
+
+/*
+ * read(2) on a pipe; on a socket a recvmsg that keeps the descriptors it
+ * meets for their frame; > 0, 0 at EOF, or -errno.
+ */
+static ssize_t fd_read(ipck_chan *ch, void *buf, size_t n, bool block)
+{
+	if (!ch->is_sock) {
+		int e = pipe_mode(ch, block);
+		if (e)
+			return e;
+	}
+	for (;;) {
+		ssize_t r = ch->is_sock ? ipck__stream_read(ch, buf, n, block ? 0 : MSG_DONTWAIT)
+					: read(ch->fd, buf, n);
+		if (r < 0 && !ch->is_sock)
+			r = -errno;
+		if (r != -EINTR)
+			return r;
+	}
+}
 
 static size_t rx_avail(const struct rxbuf *rx)
 {
@@ -221,7 +308,7 @@ static bool rx_complete(const ipck_chan *ch)
 }
 
 /* Read what the descriptor has into the buffer: > 0, 0 at EOF, or -errno. */
-static ssize_t rx_fill(ipck_chan *ch)
+static ssize_t rx_fill(ipck_chan *ch, bool block)
 {
 	struct rxbuf *rx = &ch->rx;
 	if (rx->start == rx->end) {
@@ -231,15 +318,10 @@ static ssize_t rx_fill(ipck_chan *ch)
 		rx->end -= rx->start;
 		rx->start = 0;
 	}
-	for (;;) {
-		ssize_t n = read(ch->fd, rx->buf + rx->end, rx->cap - rx->end);
-		if (n >= 0) {
-			rx->end += (size_t)n;
-			return n;
-		}
-		if (errno != EINTR)
-			return -errno;
-	}
+	ssize_t n = fd_read(ch, rx->buf + rx->end, rx->cap - rx->end, block);
+	if (n > 0)
+		rx->end += (size_t)n;
+	return n;
 }
 
 /* Keep the first got bytes of a len-byte message for the next call. */
@@ -273,7 +355,8 @@ static int rx_wait(ipck_chan *ch, deadline_t dl, bool *gone)
 }
 
 /* A message larger than the buffer goes straight into the caller's buffer. */
-static ssize_t stream_recv_big(ipck_chan *ch, unsigned char *buf, size_t len, deadline_t dl)
+static ssize_t stream_recv_big(ipck_chan *ch, unsigned char *buf, size_t len, deadline_t dl,
+			       struct fdwant *w)
 {
 	struct rxbuf *rx = &ch->rx;
 	size_t got = rx_avail(rx);
@@ -283,14 +366,12 @@ static ssize_t stream_recv_big(ipck_chan *ch, unsigned char *buf, size_t len, de
 	memcpy(buf, rx->buf + rx->start, got);
 	rx->start = rx->end = 0;
 	while (got < len) {
-		ssize_t n = read(ch->fd, buf + got, len - got);
+		ssize_t n = fd_read(ch, buf + got, len - got, may_block(ch, dl));
 		if (n > 0) {
 			got += (size_t)n;
 			continue;
 		}
-		e = n == 0 ? -EPIPE : -errno;
-		if (e == -EINTR)
-			continue;
+		e = n == 0 ? -EPIPE : (int)n;
 		if (e == -EAGAIN && !(e = rx_wait(ch, dl, &gone)))
 			continue;
 		int k = rx_keep(ch, buf, got, len);
@@ -299,10 +380,12 @@ static ssize_t stream_recv_big(ipck_chan *ch, unsigned char *buf, size_t len, de
 		return io_err(ch, e);
 	}
 	rx->have_hdr = false;
-	return (ssize_t)len;
+	e = ipck__fds_take(ch, w);
+	return e ? e : (ssize_t)len;
 }
 
-static ssize_t stream_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl)
+static ssize_t stream_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl,
+			   struct fdwant *w)
 {
 	struct rxbuf *rx = &ch->rx;
 	bool gone = false;
@@ -313,13 +396,14 @@ static ssize_t stream_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl)
 			l = le32toh(l);
 			if (l > ch->max_msg)
 				return ch->err = -EPROTO;   /* never allocate for a liar */
+			ipck__fds_claim(ch, rx_avail(rx), 4 + (size_t)l);
 			rx->start += 4;
 			rx->have_hdr = true;
 			rx->hdr_len = l;
 		}
 		if (rx->have_hdr) {
 			size_t len = rx->hdr_len;
-			if (len > cap) {
+			if (len > cap || ipck__fds_fit(ch, w)) {
 				ch->next_size = (ssize_t)len;
 				return -EMSGSIZE;
 			}
@@ -327,12 +411,13 @@ static ssize_t stream_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl)
 				memcpy(buf, rx->buf + rx->start, len);
 				rx->start += len;
 				rx->have_hdr = false;
-				return (ssize_t)len;
+				int e = ipck__fds_take(ch, w);
+				return e ? e : (ssize_t)len;
 			}
 			if (len > rx->cap)
-				return stream_recv_big(ch, buf, len, dl);
+				return stream_recv_big(ch, buf, len, dl, w);
 		}
-		ssize_t n = rx_fill(ch);
+		ssize_t n = rx_fill(ch, may_block(ch, dl));
 		if (n > 0)
 			continue;
 		if (n == 0)   /* EOF; a torn last frame is dropped, never delivered */
@@ -345,20 +430,57 @@ static ssize_t stream_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl)
 	}
 }
 
+static ssize_t held_take(ipck_chan *ch, void *buf, size_t cap, struct fdwant *w);
+static ssize_t held_keep(ipck_chan *ch, const void *buf, size_t cap, size_t len);
+
+/* One read of a raw stream; on a socket, with the descriptors that came. */
+static ssize_t raw_read(ipck_chan *ch, void *buf, size_t cap, bool block, struct fdbatch *b)
+{
+	struct iovec iov = {buf, cap};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+	*b = (struct fdbatch){0};
+	for (;;) {
+		ssize_t n = ch->is_sock ? ipck__recvmsg_fds(ch->fd, &m, block ? 0 : MSG_DONTWAIT, b)
+					: read(ch->fd, buf, cap);
+		if (n < 0 && !ch->is_sock)
+			n = -errno;
+		if (n != -EINTR)
+			return n;
+	}
+}
+
+/* A record (or raw read) of n bytes in buf came with b: deliver or hold it. */
+static ssize_t rec_deliver(ipck_chan *ch, void *buf, size_t cap, size_t n, struct fdbatch *b,
+			   struct fdwant *w)
+{
+	int e = ipck__fds_set(ch, b);
+	if (e)
+		return e;
+	if (n > cap)
+		return held_keep(ch, buf, cap, n);
+	if (ipck__fds_fit(ch, w))   /* too many descriptors: hold it all */
+		return held_keep(ch, buf, n, n);
+	e = ipck__fds_take(ch, w);
+	return e ? e : (ssize_t)n;
+}
+
 /* Raw stream: whatever bytes are there, up to cap, as one message. */
-static ssize_t raw_stream_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl)
+static ssize_t raw_stream_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl,
+			       struct fdwant *w)
 {
 	bool gone = false;
+	if (ch->held.buf)
+		return held_take(ch, buf, cap, w);
 	for (;;) {
-		ssize_t n = read(ch->fd, buf, cap);
+		struct fdbatch b;
+		ssize_t n = raw_read(ch, buf, cap, may_block(ch, dl), &b);
 		if (n > 0 || (n == 0 && cap == 0))
-			return n;
+			return rec_deliver(ch, buf, cap, (size_t)n, &b, w);
+		ipck__fdbatch_close(&b);
 		if (n == 0)
 			return io_err(ch, -EPIPE);
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN)
-			return io_err(ch, -errno);
+		if (n != -EAGAIN)
+			return io_err(ch, (int)n);
 		int r = rx_wait(ch, dl, &gone);
 		if (r)
 			return r;
@@ -370,29 +492,45 @@ static size_t hdr_size(enum frame_kind fk)
 	return fk == FRAME_SEQPACKET ? 1 : fk == FRAME_DGRAM ? sizeof(struct dgram_hdr) : 0;
 }
 
-/* Peek at the next record: 1 when it is a data message too large for cap. */
-static int rec_too_big(ipck_chan *ch, size_t cap)
+/* Deliver the held record, or -EMSGSIZE while it (or its descriptors) does not fit. */
+static ssize_t held_take(ipck_chan *ch, void *buf, size_t cap, struct fdwant *w)
 {
-	struct dgram_hdr h = {0};
-	size_t hl = hdr_size(ch->frame);
-	ssize_t n = recv(ch->fd, &h, hl, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
-	if (n < (ssize_t)hl || (size_t)n - hl <= cap)
-		return 0;
-	uint8_t tag = ch->frame == FRAME_SEQPACKET ? *(uint8_t *)&h : h.tag;
-	if (hl && tag != TAG_DATA)
-		return 0;
-	ch->next_size = n - (ssize_t)hl;
-	return 1;
+	struct held *h = &ch->held;
+	if (h->len > cap || ipck__fds_fit(ch, w)) {
+		ch->next_size = (ssize_t)h->len;
+		return -EMSGSIZE;
+	}
+	size_t n = h->len;
+	memcpy(buf, h->buf, n);
+	free(h->buf);
+	h->buf = NULL;
+	h->len = 0;
+	int e = ipck__fds_take(ch, w);
+	return e ? e : (ssize_t)n;
+}
+
+/* A record of len bytes overflowed cap into the spill buffer: hold it. */
+static ssize_t held_keep(ipck_chan *ch, const void *buf, size_t cap, size_t len)
+{
+	unsigned char *b = malloc(len);
+	if (!b)
+		return ch->err = -ENOMEM;
+	memcpy(b, buf, cap);
+	if (len > cap)
+		memcpy(b + cap, ch->held.spill, len - cap);
+	ch->held.buf = b;
+	ch->held.len = len;
+	ch->next_size = (ssize_t)len;
+	return -EMSGSIZE;
 }
 
 /* What a received record means: its length, -EAGAIN to skip it, or an error. */
 static ssize_t rec_check(ipck_chan *ch, const struct dgram_hdr *h, ssize_t n, int mflags)
 {
 	size_t hl = hdr_size(ch->frame);
-	if (mflags & MSG_TRUNC)
-		return ch->err = -EPROTO;   /* larger than max_msg: not one of ours */
+	bool cut = mflags & MSG_TRUNC;   /* data larger than max_msg: not one of ours */
 	if (!hl)
-		return n;
+		return cut ? (ch->err = -EPROTO) : n;
 	if (n == 0 && ch->frame == FRAME_SEQPACKET)
 		return io_err(ch, -EPIPE);   /* end of the connection */
 	if ((size_t)n < hl)
@@ -400,8 +538,10 @@ static ssize_t rec_check(ipck_chan *ch, const struct dgram_hdr *h, ssize_t n, in
 	uint8_t tag = ch->frame == FRAME_SEQPACKET ? *(const uint8_t *)h : h->tag;
 	if (tag == TAG_BYE)
 		return io_err(ch, -EPIPE);
-	if (tag != TAG_DATA)
+	if (tag != TAG_DATA)   /* a control datagram (a resent WELCOME): cut or not, skip it */
 		return ch->frame == FRAME_DGRAM ? -EAGAIN : (ch->err = -EPROTO);
+	if (cut)
+		return ch->err = -EPROTO;
 	if (ch->frame == FRAME_DGRAM) {
 		uint32_t seq = le32toh(h->seq);
 		if ((int32_t)(seq - ch->rx_seq) < 0)
@@ -412,58 +552,82 @@ static ssize_t rec_check(ipck_chan *ch, const struct dgram_hdr *h, ssize_t n, in
 	return n - (ssize_t)hl;
 }
 
-static ssize_t rec_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl)
+static ssize_t rec_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl, struct fdwant *w)
 {
 	struct dgram_hdr h;
-	bool gone = false;
+	size_t hl = hdr_size(ch->frame);
+	bool spill = cap < ch->max_msg, gone = false;
+	if (ch->held.buf)
+		return held_take(ch, buf, cap, w);
 	if (ch->eof)
 		return -EPIPE;
+	if (cap > ch->max_msg)
+		cap = ch->max_msg;   /* a larger record is cut (MSG_TRUNC): not one of ours */
+	if (spill && !ch->held.spill && !(ch->held.spill = malloc(ch->max_msg)))
+		return -ENOMEM;
 	for (;;) {
-		if (cap < ch->max_msg && rec_too_big(ch, cap))
-			return -EMSGSIZE;
-		size_t hl = hdr_size(ch->frame);
-		struct iovec iov[2] = {{&h, hl}, {buf, cap}};
-		struct msghdr m = {.msg_iov = hl ? iov : iov + 1, .msg_iovlen = hl ? 2 : 1};
-		ssize_t n = recvmsg(ch->fd, &m, MSG_DONTWAIT);
+		struct iovec iov[3] = {{&h, hl}, {buf, cap}, {ch->held.spill, ch->max_msg - cap}};
+		struct msghdr m = {.msg_iov = hl ? iov : iov + 1,
+				   .msg_iovlen = (hl ? 1u : 0u) + 1u + spill};
+		struct fdbatch b;
+		ssize_t n = ipck__recvmsg_fds(ch->fd, &m, may_block(ch, dl) ? 0 : MSG_DONTWAIT, &b);
 		if (n >= 0) {
 			n = rec_check(ch, &h, n, m.msg_flags);
-			if (n != -EAGAIN)
-				return n;
-			continue;
+			if (n >= 0)
+				return rec_deliver(ch, buf, cap, (size_t)n, &b, w);
+			ipck__fdbatch_close(&b);
+			if (n == -EAGAIN)
+				continue;
+			return n;
 		}
-		if (errno == EINTR)
+		if (n == -EINTR)
 			continue;
-		if (errno != EAGAIN)
-			return io_err(ch, -errno);
+		if (n != -EAGAIN)
+			return io_err(ch, (int)n);
 		int r = rx_wait(ch, dl, &gone);
 		if (r)
 			return r;
 	}
 }
 
-ssize_t ipck__fd_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
+/* Would a receive return without the descriptor: a buffered message, or the end? */
+static bool rx_ready(const ipck_chan *ch)
+{
+	if (ch->frame == FRAME_STREAM)
+		return rx_complete(ch);
+	return ch->held.buf != NULL || ch->eof;   /* rec_recv answers these at once */
+}
+
+ssize_t ipck__fd_recv_fds(ipck_chan *ch, void *buf, size_t cap, struct fdwant *w,
+			  int timeout_ms)
 {
 	deadline_t dl = ipck__deadline(timeout_ms);
 	ssize_t n;
-	if (ch->frame == FRAME_STREAM) {
-		n = stream_recv(ch, buf, cap, dl);
-		ipck__poll_mark(ch, rx_complete(ch));
-	} else if (ch->frame == FRAME_NONE && ch->is_bytes) {
-		n = raw_stream_recv(ch, buf, cap, dl);
-	} else {
-		n = rec_recv(ch, buf, cap, dl);
-	}
+	if (w)
+		*w->n = 0;
+	if (ch->frame == FRAME_STREAM)
+		n = stream_recv(ch, buf, cap, dl, w);
+	else if (ch->frame == FRAME_NONE && ch->is_bytes)
+		n = raw_stream_recv(ch, buf, cap, dl, w);
+	else
+		n = rec_recv(ch, buf, cap, dl, w);
+	ipck__poll_mark(ch, rx_ready(ch));
 	return n;
+}
+
+ssize_t ipck__fd_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
+{
+	return ipck__fd_recv_fds(ch, buf, cap, NULL, timeout_ms);
 }
 
 int ipck__fd_pollfd(const ipck_chan *cch)
 {
 	ipck_chan *ch = (ipck_chan *)cch;   /* the pollset is made on demand */
-	if (ch->role == ROLE_LISTENER || (ch->frame != FRAME_STREAM && ch->peer_fd < 0))
+	if (ch->role == ROLE_LISTENER)
 		return ch->fd;
 	int r = ipck__pollset(ch, ch->fd);
-	if (r >= 0 && ch->frame == FRAME_STREAM)
-		ipck__poll_mark(ch, rx_complete(ch));
+	if (r >= 0)
+		ipck__poll_mark(ch, rx_ready(ch));
 	return r;
 }
 
@@ -477,6 +641,9 @@ int ipck__fd_close(ipck_chan *ch)
 	if (!ch->eof && ch->wfd >= 0)
 		ipck__fd_bye(ch);
 	free(ch->rx.buf);
+	free(ch->held.buf);
+	free(ch->held.spill);
+	ipck__fds_free(ch);
 	int r1 = ipck__close_fd(ch->fd);
 	int r2 = ch->wfd != ch->fd ? ipck__close_fd(ch->wfd) : 0;
 	ch->fd = ch->wfd = -1;

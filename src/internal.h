@@ -12,6 +12,7 @@
 
 #include "ipckit.h"
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -39,6 +40,8 @@ enum {
 	OPT_FROM = 1u << 12,        /* from=start|saved */
 	OPT_KEEP = 1u << 13,        /* keep=1 */
 	OPT_PRIORITY = 1u << 14,    /* priority=N: pmsg send priority */
+	OPT_SIG = 1u << 15,         /* sig=SIGRTMIN+4: signal of the signal: scheme */
+	OPT_POLL_MS = 1u << 16,     /* poll_ms=N: file: poll every N ms, not inotify */
 };
 
 struct ipck_url {
@@ -54,6 +57,8 @@ struct ipck_url {
 	unsigned spin_us;
 	bool mpmc, mailbox, broadcast, drop_oldest, keep, from_start;
 	unsigned priority;
+	int sig;                  /* signal: this side receives on, 0 = default */
+	unsigned poll_ms;         /* file: 0 = inotify where it works */
 };
 
 int ipck__url_parse(const char *url, struct ipck_url *u);
@@ -79,6 +84,13 @@ struct rxbuf {
 	size_t hdr_len;    /* its length */
 };
 
+/* A record that arrived for a buffer too small: kept for the next recv. */
+struct held {
+	unsigned char *buf;   /* NULL when nothing is held */
+	size_t len;
+	unsigned char *spill; /* max_msg bytes the receive may overflow into */
+};
+
 /* Send remainder of a stream message whose write outlived its timeout. */
 struct txbuf {
 	unsigned char *buf;
@@ -96,16 +108,20 @@ struct ipck_chan {
 	size_t max_msg;
 	pid_t peer_pid;
 	int peer_fd;         /* pidfd of the peer, or -1 */
+	pid_t from;          /* mailbox=1 listener: sender of the message just received */
 	ssize_t next_size;   /* after -EMSGSIZE, or -EAGAIN */
 	struct rxbuf rx;
 	struct txbuf tx;
+	struct held held;
 	uint32_t tx_seq, rx_seq;  /* FRAME_DGRAM sequence numbers */
 	struct ipck_stats st;
 	bool is_sock;        /* fd is a socket: send with MSG_NOSIGNAL */
 	bool is_bytes;       /* raw byte stream (FRAME_NONE on a pipe or stream socket) */
+	bool rd_block;       /* a pipe's read end is in blocking mode now (fdio.c) */
 	int poll_ep;         /* epoll set behind ipck_pollfd, or -1 */
 	int poll_ev;         /* eventfd in it: "a message is buffered here" */
 	bool poll_marked;    /* poll_ev is readable now */
+	struct fdq *fdq;     /* descriptors received, not yet delivered (fdpass.c) */
 	unsigned char priv[] __attribute__((aligned(16)));
 };
 
@@ -170,7 +186,8 @@ int ipck__ms_left(deadline_t dl);
 int ipck__wait_fd(const ipck_chan *ch, int fd, short events, deadline_t dl);
 /* true when the peer watched by ch->peer_fd has exited. */
 bool ipck__peer_gone(const ipck_chan *ch);
-/* Start watching pid (pidfd); 0 or negative errno. */
+/* Start watching pid (pidfd; a peer already gone gets a token that polls
+ * readable at once, so waits drain first, then fail).  0 or negative errno. */
 int ipck__watch_peer(ipck_chan *ch, pid_t pid);
 /* Sleep briefly for a polling back-off: attempt 0, 1, 2... grows to 1 ms. */
 void ipck__backoff(unsigned attempt, deadline_t dl);
@@ -205,8 +222,57 @@ void ipck__fd_bye(ipck_chan *ch);
 /* Setup shared by descriptor schemes: framing, sizes, buffers. */
 int ipck__fd_init(ipck_chan *ch, int rfd, int wfd, enum frame_kind fk);
 
+/* ---- descriptor passing (fdpass.c) ------------------------------------ */
+
+/* The descriptors that came with one message (or one stream read). */
+struct fdbatch {
+	int *fds;          /* malloc'd, n of them; ours until delivered */
+	size_t n;
+	int64_t lo, hi;    /* stream: bytes [lo, hi) of the read they came with */
+	bool lost;         /* MSG_CTRUNC or no memory: some did not make it */
+};
+
+/* Where a receive puts descriptors: room in fds, count out in *n. */
+struct fdwant {
+	int *fds;
+	size_t room;
+	size_t *n;
+};
+
+/* A channel that can carry descriptors: a Unix socket under fdio.c. */
+bool ipck__fd_can_pass(const ipck_chan *ch);
+ssize_t ipck__fd_send_fds(ipck_chan *ch, const void *msg, size_t len,
+			  const int *fds, size_t nfds, int timeout_ms);
+/* w NULL: descriptors that come with the message are closed. */
+ssize_t ipck__fd_recv_fds(ipck_chan *ch, void *buf, size_t cap, struct fdwant *w,
+			  int timeout_ms);
+/* sendmsg with the descriptors attached; count or -errno. */
+ssize_t ipck__sendmsg_fds(int fd, struct iovec *iov, int cnt, const int *fds, size_t nfds);
+/* recvmsg (MSG_CMSG_CLOEXEC) collecting any descriptors into *b. */
+struct msghdr;
+ssize_t ipck__recvmsg_fds(int fd, struct msghdr *m, int flags, struct fdbatch *b);
+/* A stream read of a socket channel; descriptors wait for their frame. */
+ssize_t ipck__stream_read(ipck_chan *ch, void *p, size_t n, int flags);
+/* A stream frame of frame_len bytes starts avail bytes before the read end. */
+void ipck__fds_claim(ipck_chan *ch, size_t avail, size_t frame_len);
+/* -EMSGSIZE (and *w->n set) when the current message's descriptors do not fit. */
+int ipck__fds_fit(ipck_chan *ch, struct fdwant *w);
+/* Hand the current message's descriptors over (or close them): 0 or -EMFILE. */
+int ipck__fds_take(ipck_chan *ch, struct fdwant *w);
+/* Make b the current message's descriptors (a record's); 0 or -ENOMEM. */
+int ipck__fds_set(ipck_chan *ch, struct fdbatch *b);
+void ipck__fdbatch_close(struct fdbatch *b);
+void ipck__fds_free(ipck_chan *ch);
+
 /* Control tags of framed messages (seqpacket tag byte, dgram header). */
 enum { TAG_DATA = 1, TAG_HELLO = 2, TAG_WELCOME = 3, TAG_BYE = 4, TAG_WAKE = 5 };
+
+/* Header of every FRAME_DGRAM datagram, little-endian. */
+struct dgram_hdr {
+	uint32_t seq;  /* per direction, from 0; a gap counts as a drop */
+	uint8_t tag;   /* TAG_* */
+	uint8_t pad[3];
+};
 
 #define IPCK_STREAM_MAX (16u << 20)   /* largest framed stream message */
 #define IPCK_DGRAM_MAX (64u << 10)    /* largest unix datagram / seqpacket */
@@ -226,5 +292,65 @@ uint64_t ipck__nonce(void);
 
 /* Owner check of a named object: 0, or -EACCES unless uid is ours or u->peer_uid. */
 int ipck__check_owner(const struct ipck_url *u, uid_t uid);
+
+/*
+ * Crash points (src/crash.c): in a test build of the library made with
+ * -DIPCK_CRASH_POINTS, IPCK_CRASH_AT=site:n SIGKILLs the process at the n-th
+ * pass of the site; in every other build they are nothing.  Sites: attach
+ * (open or accept returns a connection), wait (ipck__wait_fd and the
+ * watcher's arm before a blocking receive), torn (a stream message partly
+ * written), detach (ipck_close).
+ */
+#ifdef IPCK_CRASH_POINTS
+void ipck__crash_point(const char *site);
+#define IPCK_CRASH_POINT(site) ipck__crash_point(site)
+#else
+#define IPCK_CRASH_POINT(site) ((void)0)
+#endif
+
+/* ---- signals (sig.c) ------------------------------------------------------ */
+
+/*
+ * Take sig for a signalfd: -EBUSY when the program has a handler for it or
+ * another thread does not block it (that thread would take the signal and
+ * die of it), else block it in the calling thread.  It is left blocked.
+ */
+int ipck__sig_claim(int sig);
+/* Queue sig (SI_QUEUE) to the process of pidfd with a 32-bit tag in si_errno
+ * and a word in si_value; 0 or negative errno (-EAGAIN: its queue is full). */
+int ipck__sig_queue(int pidfd, int sig, uint32_t tag, uintptr_t word, pid_t pid, uid_t uid);
+/* ---- rendezvous of the FIFO and queue schemes (rendezvous.c) ------------ */
+
+/* Longest ".<pid>.<n>.c2s" a per-connection object name adds to its base. */
+#define IPCK_CONN_SUFFIX_MAX 26
+/* A connection's nonce: low 32 bits a per-process counter naming its
+ * objects, high 32 bits random so a stale welcome is never taken for ours. */
+uint64_t ipck__conn_nonce(void);
+/* getpid() without a system call each time: a mailbox sender's pid in
+ * every message (cached in a page that fork wipes, so a child is right). */
+pid_t ipck__self(void);
+/* "<base>.<pid>.<n>.<dir>" for the connection h announces; -ENAMETOOLONG. */
+int ipck__conn_name(char *out, size_t cap, const char *base, const struct hello *h,
+		    const char *dir);
+/* A greeting from this process: TAG_HELLO or TAG_WELCOME. */
+void ipck__hello_make(struct hello *h, uint32_t tag, uint64_t nonce);
+/* Copy and check a received greeting of the given tag: 0, or -EPROTO. */
+int ipck__hello_parse(struct hello *h, const void *buf, size_t n, uint32_t tag);
+
+/* ---- waking a blocked receiver (watch.c) --------------------------------- */
+
+/* A thread that wakes a receiver blocked in msgrcv / mq_receive. */
+struct ipck_watch;
+/* Start one for peer_fd (-1: deadlines only); wake() puts a TAG_WAKE with gen
+ * on the receiver's own queue, 0 or -EAGAIN (no room: called again soon). */
+int ipck__watch_start(struct ipck_watch **w, int peer_fd,
+		      int (*wake)(void *arg, uint32_t gen, bool dead), void *arg);
+/* Before blocking: the generation armed, or -EPIPE when the peer is dead. */
+int64_t ipck__watch_arm(struct ipck_watch *w, deadline_t dl);
+void ipck__watch_disarm(struct ipck_watch *w);
+bool ipck__watch_dead(struct ipck_watch *w);
+void ipck__watch_stop(struct ipck_watch *w);   /* NULL is fine */
+/* pthread_create with every signal blocked in the new thread. */
+int ipck__thread_start(pthread_t *th, void *(*fn)(void *), void *arg);
 
 #endif

@@ -422,6 +422,8 @@ int ipck__ring_reserve(ipck_chan *ch, size_t len, void **ptr, int timeout_ms)
 		*ptr = at;
 		return 0;
 	}
+	if (r->cast)
+		return ipck__cast_reserve(ch, len, ptr, timeout_ms);
 	if (r->resv)
 		return -EBUSY;
 	ring_use(ch);
@@ -432,6 +434,8 @@ int ipck__ring_commit(ipck_chan *ch)
 {
 	struct ring *r = ipck__priv(ch);
 	uint32_t size = r->resv, len = r->resv_len;
+	if (r->cast)
+		return ipck__cast_commit(ch);
 	if (!size)
 		return -EINVAL;
 	ring_publish(r, size, len);
@@ -454,6 +458,8 @@ int ipck__ring_peek(ipck_chan *ch, const void **ptr, size_t *len, int timeout_ms
 		*len = (size_t)l;
 		return 0;
 	}
+	if (r->cast)
+		return ipck__cast_peek(ch, ptr, len, timeout_ms);
 	if (r->peek) {   /* again before release: the same record */
 		*ptr = r->rx + (r->cons & r->mask) + REC_HDR;
 		*len = r->peek_len;
@@ -470,6 +476,8 @@ int ipck__ring_release(ipck_chan *ch)
 {
 	struct ring *r = ipck__priv(ch);
 	uint32_t size = r->peek, len = r->peek_len;
+	if (r->cast)
+		return ipck__cast_release(ch);
 	if (!size)
 		return -EINVAL;
 	r->cons += size;
@@ -494,6 +502,8 @@ ssize_t ipck__ring_send(ipck_chan *ch, const void *msg, size_t len, int timeout_
 		ring_publish(r, need, (uint32_t)len);
 		return (ssize_t)len;
 	}
+	if (r->cast)
+		return ipck__cast_send(ch, msg, len, timeout_ms);
 	int e = ipck__ring_reserve(ch, len, &p, timeout_ms);
 	if (unlikely(e))
 		return e;
@@ -518,6 +528,8 @@ ssize_t ipck__ring_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
 		ring_kick(r, &r->rxd->wr_wait, r->rx_wr);
 		return l;
 	}
+	if (r->cast)
+		return ipck__cast_recv(ch, buf, cap, timeout_ms);
 	const void *p;
 	size_t len;
 	int e = ipck__ring_peek(ch, &p, &len, timeout_ms);
@@ -570,6 +582,8 @@ int ipck__ring_pollfd(const ipck_chan *cch)
 {
 	ipck_chan *ch = (ipck_chan *)cch;   /* the slot is const; the pollset is state */
 	struct ring *r = ipck__priv(ch);
+	if (r->cast)
+		return ipck__cast_pollfd(ch);
 	if (ch->role == ROLE_LISTENER)
 		return r->lsock >= 0 ? r->lsock : -ENOTSUP;
 	if (r->mpmc)

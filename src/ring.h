@@ -156,6 +156,7 @@ struct ring {
 	int lsock;                  /* the rendezvous socket */
 	uint32_t accepted;          /* MPMC: attaches seen by accept */
 	uint64_t nonce;
+	struct cast *cast;          /* ?broadcast=1: all of it (ringcast.c), else NULL */
 };
 
 /* Records: rec_size bytes for len, the header word, the word at an offset. */
@@ -207,7 +208,8 @@ int ipck__ring_pollfd(const ipck_chan *ch);
 bool ipck__ring_bye(ipck_chan *ch);
 
 /* The slots and options every ring scheme shares, for its table. */
-#define RING_OPTS (OPT_MODE | OPT_PEER_UID | OPT_TIMEOUT | OPT_CAPACITY | OPT_SPIN_US | OPT_MPMC)
+#define RING_OPTS (OPT_MODE | OPT_PEER_UID | OPT_TIMEOUT | OPT_CAPACITY | OPT_SPIN_US | OPT_MPMC | \
+		   OPT_BROADCAST | OPT_DROP)
 #define RING_SLOTS \
 	.opts = RING_OPTS, .priv_size = sizeof(struct ring), \
 	.open = ipck__ringconn_open, .accept = ipck__ringconn_accept, \
@@ -286,5 +288,17 @@ int ipck__ringconn_pair(ipck_chan *a, ipck_chan *b);
 int ipck__pshm_seg(struct ipck_shm *s, const struct ipck_url *u, size_t size, uint64_t nonce);
 int ipck__svshm_seg(struct ipck_shm *s, const struct ipck_url *u, size_t size, uint64_t nonce);
 int ipck__mmap_seg(struct ipck_shm *s, const struct ipck_url *u, size_t size, uint64_t nonce);
+
+/* ?broadcast=1 (ringcast.c): the ring slots and ringconn.c hand over. */
+int ipck__cast_open(ipck_chan *ch, int flags);
+int ipck__cast_accept(ipck_chan *l, ipck_chan *c, int timeout_ms);
+int ipck__cast_close(ipck_chan *ch);
+ssize_t ipck__cast_send(ipck_chan *ch, const void *msg, size_t len, int timeout_ms);
+ssize_t ipck__cast_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms);
+int ipck__cast_reserve(ipck_chan *ch, size_t len, void **ptr, int timeout_ms);
+int ipck__cast_commit(ipck_chan *ch);
+int ipck__cast_peek(ipck_chan *ch, const void **ptr, size_t *len, int timeout_ms);
+int ipck__cast_release(ipck_chan *ch);
+int ipck__cast_pollfd(ipck_chan *ch);
 
 #endif

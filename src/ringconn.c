@@ -254,6 +254,8 @@ int ipck__ringconn_accept(ipck_chan *l, ipck_chan *c, int timeout_ms)
 	struct ring *lr = ipck__priv(l), *cr = ipck__priv(c);
 	deadline_t dl = ipck__deadline(timeout_ms);
 	ring_init(cr);
+	if (lr->cast)
+		return ipck__cast_accept(l, c, timeout_ms);
 	if (lr->mpmc)
 		return mpmc_accept(l, c, timeout_ms);
 	for (;;) {
@@ -478,6 +480,8 @@ int ipck__ringconn_open(ipck_chan *ch, int flags)
 	ring_init(r);
 	if (!ch->url.addr[0])
 		return -EINVAL;   /* "pshm:" is for ipck_pair */
+	if (ch->url.broadcast)
+		return ch->url.mpmc ? -EINVAL : ipck__cast_open(ch, flags);
 	return (flags & IPCK_LISTEN) ? ring_listen(ch) : ring_connect(ch);
 }
 
@@ -519,6 +523,8 @@ int ipck__ringconn_close(ipck_chan *ch)
 {
 	struct ring *r = ipck__priv(ch);
 	int e = 0;
+	if (r->cast)
+		return ipck__cast_close(ch);
 	if (ch->role == ROLE_LISTENER) {
 		ipck__close_fd(r->lsock);
 		if (r->semid >= 0 && semctl(r->semid, 0, IPC_RMID) < 0)
@@ -556,10 +562,12 @@ int ipck__ringconn_pair(ipck_chan *a, ipck_chan *b)
 	struct ring *ra = ipck__priv(a), *rb = ipck__priv(b);
 	int sv[2];
 	uint64_t cap;
+	if (a->url.addr[0])
+		return -EINVAL;   /* the unnamed ring has no address: "pshm:" */
 	ring_init(ra);
 	ring_init(rb);
 	int e = ipck__ring_cap(&a->url, &cap);
-	if (e || a->url.mpmc)
+	if (e || a->url.mpmc || a->url.broadcast)
 		return -EINVAL;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
 		return -errno;

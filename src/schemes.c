@@ -7,6 +7,17 @@
 
 extern const struct ipck_scheme ipck__scheme_pipe;
 extern const struct ipck_scheme ipck__scheme_socketpair;
+extern const struct ipck_scheme ipck__scheme_unix;
+extern const struct ipck_scheme ipck__scheme_unix_seqpacket;
+extern const struct ipck_scheme ipck__scheme_unix_dgram;
+extern const struct ipck_scheme ipck__scheme_abstract;
+extern const struct ipck_scheme ipck__scheme_tcp;
+extern const struct ipck_scheme ipck__scheme_udp;
+extern const struct ipck_scheme ipck__scheme_signal;
+extern const struct ipck_scheme ipck__scheme_fifo;
+extern const struct ipck_scheme ipck__scheme_pmsg;
+extern const struct ipck_scheme ipck__scheme_svmsg;
+extern const struct ipck_scheme ipck__scheme_file;
 extern const struct ipck_scheme ipck__scheme_pshm;
 extern const struct ipck_scheme ipck__scheme_svshm;
 extern const struct ipck_scheme ipck__scheme_mmap;
@@ -14,6 +25,17 @@ extern const struct ipck_scheme ipck__scheme_mmap;
 const struct ipck_scheme *const ipck__schemes[] = {
 	&ipck__scheme_pipe,
 	&ipck__scheme_socketpair,
+	&ipck__scheme_unix,
+	&ipck__scheme_unix_seqpacket,
+	&ipck__scheme_unix_dgram,
+	&ipck__scheme_abstract,
+	&ipck__scheme_tcp,
+	&ipck__scheme_udp,
+	&ipck__scheme_signal,
+	&ipck__scheme_fifo,
+	&ipck__scheme_pmsg,
+	&ipck__scheme_svmsg,
+	&ipck__scheme_file,
 	&ipck__scheme_pshm,
 	&ipck__scheme_svshm,
 	&ipck__scheme_mmap,

@@ -38,6 +38,21 @@ static int parse_bool(const char *v, size_t n, bool *out)
 	return -EINVAL;
 }
 
+/* A signal by name or number, "SIGRTMIN+4" or "38" (ipck_sig_lookup). */
+static int parse_sig(const char *v, size_t n, int *out)
+{
+	char tmp[32];
+	if (n == 0 || n >= sizeof(tmp))
+		return -EINVAL;
+	memcpy(tmp, v, n);
+	tmp[n] = '\0';
+	int s = ipck_sig_lookup(tmp);
+	if (s <= 0)
+		return -EINVAL;
+	*out = s;
+	return 0;
+}
+
 static int set_option(struct ipck_url *u, const char *k, size_t kn, const char *v, size_t vn)
 {
 	static const struct { const char *name; unsigned bit; } names[] = {
@@ -46,6 +61,8 @@ static int set_option(struct ipck_url *u, const char *k, size_t kn, const char *
 		{"capacity", OPT_CAPACITY}, {"spin_us", OPT_SPIN_US}, {"mpmc", OPT_MPMC},
 		{"mailbox", OPT_MAILBOX}, {"broadcast", OPT_BROADCAST}, {"drop", OPT_DROP},
 		{"from", OPT_FROM}, {"keep", OPT_KEEP}, {"priority", OPT_PRIORITY},
+		{"sig", OPT_SIG},
+		{"poll_ms", OPT_POLL_MS},
 	};
 	unsigned bit = 0;
 	unsigned long long x = 0;
@@ -80,6 +97,8 @@ static int set_option(struct ipck_url *u, const char *k, size_t kn, const char *
 		if (vn == 5 && !memcmp(v, "start", 5)) { u->from_start = true; return 0; }
 		if (vn == 5 && !memcmp(v, "saved", 5)) { u->from_start = false; return 0; }
 		return -EINVAL;
+	case OPT_SIG:
+		return parse_sig(v, vn, &u->sig);
 	default:
 		break;
 	}
@@ -92,6 +111,7 @@ static int set_option(struct ipck_url *u, const char *k, size_t kn, const char *
 	case OPT_CAPACITY: u->capacity = (size_t)x; break;
 	case OPT_SPIN_US:  u->spin_us = (unsigned)x; break;
 	case OPT_PRIORITY: u->priority = (unsigned)x; break;
+	case OPT_POLL_MS:  if (!x || x > 60000) return -EINVAL; u->poll_ms = (unsigned)x; break;
 	}
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -58,6 +59,7 @@ int ipck__wait_fd(const ipck_chan *ch, int fd, short events, deadline_t dl)
 	nfds_t n = ch->peer_fd >= 0 ? 2 : 1;
 	struct timespec ts;
 
+	IPCK_CRASH_POINT("wait");
 	for (;;) {
 		int r = ppoll(p, n, ts_left(dl, &ts), NULL);
 		if (r < 0 && errno == EINTR)
@@ -86,8 +88,17 @@ int ipck__watch_peer(ipck_chan *ch, pid_t pid)
 	if (pid <= 0)
 		return -EPROTO;
 	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0 && errno == ESRCH) {
+		/*
+		 * The peer already exited: it may have connected, sent and gone
+		 * before we got here, and what it sent must still be delivered.
+		 * Watch a token that is "gone" from the start (an eventfd that
+		 * polls readable), so every wait drains first, then says -EPIPE.
+		 */
+		fd = eventfd(1, EFD_CLOEXEC);
+	}
 	if (fd < 0)
-		return errno == ESRCH ? -EPIPE : -errno;
+		return -errno;
 	/* pidfds are created close-on-exec. */
 	ch->peer_fd = fd;
 	ch->peer_pid = pid;

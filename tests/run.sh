@@ -94,9 +94,12 @@ for f in $B/tests/t_* tests/t_*.sh; do
 	fi
 	run_one "$n" "$f"
 done
+# Private (key 0) objects cannot be traced to a test: they are compared
+# before and after the whole run, which only means something when nothing
+# else on the machine makes them meanwhile.  CI sets IPCK_STRICT_LEAKS=1.
 after=$(sysv_all)
 new=$(printf '%s\n' "$after" | grep -vxF "$before" | grep -v '^$')
-if [ -n "$new" ]; then
+if [ -n "$new" ] && [ "${IPCK_STRICT_LEAKS:-0}" = 1 ]; then
 	printf 'FAIL %-28s private (key 0) System V objects made during the run survive:\n%s\n' "sysv-leak-check" "$new"
 	fail=$((fail + 1)); failed="$failed sysv-leak-check"
 fi

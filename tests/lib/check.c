@@ -156,3 +156,11 @@ const char *test_url(const char *s)
 		return fmt("%s:/%s-%d", s, t, n);
 	return NULL;
 }
+
+bool scheme_wanted(const char *scheme, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], scheme))
+			return true;
+	return argc < 2;
+}

@@ -71,4 +71,7 @@ long long now_ms(void);
  * know (add it in tests/lib/check.c).  tcp and udp get a free port.
  */
 const char *test_url(const char *scheme);
+
+/* A test's "[SCHEME...]" arguments: is scheme among them (or none given)? */
+bool scheme_wanted(const char *scheme, int argc, char **argv);
 #endif

@@ -1,0 +1,47 @@
+/*
+ * msgsend.c with libipckit - the sending side of msgrecv.c's exchange:
+ * connect to "svmsg:KEY", send three messages, close.
+ *
+ * usage: msgsend [KEY]             (the receiver's; default 5681)
+ *
+ * Transcript: see msgrecv.c.
+ */
+#include <ipckit.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static long ok(long r, const char *what)
+{
+	if (r < 0) {
+		fprintf(stderr, "msgsend: %s: %s (%s)\n", what, ipck_errname((int)r), ipck_strerror((int)r));
+		exit(1);
+	}
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	char url[256];
+	snprintf(url, sizeof(url), "svmsg:%s", argc > 1 ? argv[1] : "5681");
+
+	ipck_chan *c;
+	int r;
+	printf("step: ipck_open(&c, \"%s\", 0)\n", url);
+	for (int i = 0; (r = ipck_open(&c, url, 0)) == -ECONNREFUSED && i < 1000; i++)
+		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);   /* not there yet */
+	ok(r, "ipck_open");
+
+	const char *msgs[] = {"hello", "urgent: read me first", "world"};
+	for (int i = 0; i < 3; i++) {
+		printf("step: ipck_send(c, \"%s\", %zu, 10000)\n", msgs[i], strlen(msgs[i]));
+		ok(ipck_send(c, msgs[i], strlen(msgs[i]), 10000), "ipck_send");
+	}
+	printf("step: ipck_close(c): the receiver gets EPIPE after the last\n");
+	ok(ipck_close(c), "ipck_close");
+	printf("sender: 3 messages sent\n");
+	return 0;
+}
