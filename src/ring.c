@@ -379,17 +379,36 @@ static inline unsigned char *tx_fast(ipck_chan *ch, uint64_t need)
 }
 
 /* The length of the plain record ready at r->cons, or -1. */
+#define RX_NOT_YET (-1)   /* rx_fast: no record at r->cons yet */
+#define RX_SLOW    (-2)   /* rx_fast: the slow path must look (a PAD, a state) */
+
 static inline int64_t rx_fast(struct ring *r)
 {
 	if (unlikely(!r->fast || r->peek || r->polling))
-		return -1;
+		return RX_SLOW;
 	uint64_t c = r->cons, off = c & r->mask;
 	/* Acquire: the payload, written before the header, is visible now. */
 	uint64_t w = atomic_load_explicit(rec_at(r->rx, off), memory_order_acquire);
 	uint32_t l = (uint32_t)w;   /* a PAD's length fails the bound below */
-	if (likely((uint32_t)(w >> 32) == (uint32_t)c + 1 && off + REC_HDR + l <= r->cap))
-		return l;
-	return -1;
+	if ((uint32_t)(w >> 32) != (uint32_t)c + 1)
+		return RX_NOT_YET;
+	return likely(off + REC_HDR + l <= r->cap) ? (int64_t)l : RX_SLOW;
+}
+
+/*
+ * A receiver waiting for an answer (its last receive waited too) spins
+ * here a little, on the header word and the line after it (see rx_poll),
+ * and takes the answer on the inline path: the round trip's own path.
+ */
+static inline int64_t rx_fast_wait(struct ring *r, int timeout_ms)
+{
+	int64_t l = RX_NOT_YET;
+	for (int i = 0; l == RX_NOT_YET && timeout_ms && !r->streak && r->spin_ns && i < 256; i++) {
+		__builtin_prefetch(r->rx + ((((r->cons & r->mask) | 63) + 1) & r->mask), 0, 3);
+		cpu_relax();
+		l = rx_fast(r);
+	}
+	return l;
 }
 
 int ipck__ring_reserve(ipck_chan *ch, size_t len, void **ptr, int timeout_ms)
@@ -501,8 +520,11 @@ ssize_t ipck__ring_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
 {
 	struct ring *r = ipck__priv(ch);
 	int64_t l = rx_fast(r);
+	bool waited = unlikely(l == RX_NOT_YET);
+	if (waited)
+		l = rx_fast_wait(r, timeout_ms);
 	if (likely(l >= 0 && (size_t)l <= cap)) {
-		r->streak = true;
+		r->streak = !waited;
 		memcpy(buf, r->rx + (r->cons & r->mask) + REC_HDR, (size_t)l);
 		r->cons += rec_size((uint64_t)l);
 		/* Release: our reads of the record before the writer may reuse it. */
