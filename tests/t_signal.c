@@ -9,7 +9,9 @@
  *            forged tags) into a receiver: dropped, the stream stays whole
  *   full     the receiver's RLIMIT_SIGPENDING made small (it is the
  *            receiver's limit that counts): the sender times out or waits,
- *            and nothing is lost
+ *            and nothing is lost; as root it runs under a uid of its own,
+ *            since the pending count is per user and other processes of
+ *            the same user (a parallel build, another test) move it
  *   rendezvous  bad URLs, missing / stale / symlinked files, mode 0600,
  *            the file removed at close, ipck_unlink
  *   claim    a handler on the signal or a thread not blocking it: -EBUSY
@@ -17,6 +19,7 @@
 #include "check.h"
 #include "ipckit.h"
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -275,6 +278,31 @@ static void test_full(void)
 	CHECK_EQ(reap(pid), 0);
 	close(sync_pipe[0]);
 	close(sync_pipe[1]);
+}
+
+/* As root, test_full under a uid nobody else uses, in a directory it owns,
+ * so that the user's pending signals are this test's alone. */
+static int full_as_stranger(void *arg)
+{
+	uid_t u = *(uid_t *)arg;
+	const char *d = fmt("%s/full", test_dir());
+	REQUIRE(mkdir(d, 0700) == 0 && chown(d, u, u) == 0);
+	REQUIRE(setenv("IPCK_TEST_DIR", d, 1) == 0);
+	REQUIRE(setgroups(0, NULL) == 0 && setresgid(u, u, u) == 0 && setresuid(u, u, u) == 0);
+	test_full();
+	return check_failures != 0;
+}
+
+static void test_full_alone(void)
+{
+	if (geteuid() != 0) {
+		test_full();
+		return;
+	}
+	uid_t u = 0x7e0000 + (uid_t)(getpid() & 0xffff);
+	CHECK_SYS(chmod(test_dir(), 0711));   /* the stranger passes through */
+	CHECK_EQ(reap(spawn(full_as_stranger, &u)), 0);
+	CHECK_SYS(rmdir(fmt("%s/full", test_dir())));
 }
 
 /* ---- rendezvous ------------------------------------------------------------ */
@@ -593,7 +621,7 @@ int main(void)
 	test_demux();
 	test_threads();
 	test_stranger();
-	test_full();
+	test_full_alone();
 	test_backlog();
 	test_sender_stops();
 	test_refused();
