@@ -12,7 +12,9 @@
  * Traps: bind() fails on a file left by a listener that died; it is replaced
  * only after a connect probe is refused, and a probe that reached a live
  * stream listener leaves a closed connection in its queue, which accept
- * skips.  The mode of a new socket file follows the umask, hence the chmod.
+ * skips.  bind() gives the new file the socket's own mode less the umask,
+ * so the socket is made 0600 before bind (no moment with a wider mode, even
+ * under umask 0) and the file gets its exact mode= right after.
  * unix-dgram has no connection: dgram.c makes one (HELLO / WELCOME).
  * unix-dgram ?mailbox=1: many senders, one receiver, the listener's own
  * socket; a sender connects its socket to the path and sends, with no
@@ -280,6 +282,8 @@ static int ux_bind(ipck_chan *ch, int fd)
 {
 	struct sockaddr_un sun;
 	socklen_t len = ux_addr(ch, &sun);
+	if (!ux_abstract(ch) && fchmod(fd, ch->url.mode & 0600) < 0)
+		return -errno;   /* the file is born no wider than 0600 */
 	int r = bind(fd, (struct sockaddr *)&sun, len) < 0 ? -errno : 0;
 	if (ux_abstract(ch))
 		return r;
