@@ -167,8 +167,12 @@ static int rdv_welcomed(ipck_chan *ch, int fd, const struct rdv_msg *m, const st
 	int r = rdv_allowed(ch, in, rv);
 	if (r)
 		return r;
-	if (connect(fd, (const struct sockaddr *)&in->from, in->fromlen) < 0)
-		return -errno;
+	if (connect(fd, (const struct sockaddr *)&in->from, in->fromlen) < 0) {
+		if (errno != ECONNREFUSED || rv->resend_ms)
+			return -errno;
+		/* unix: the peer welcomed us and died at once.  What it sent
+		 * waits in our queue: take the channel, the peer watch ends it. */
+	}
 	if (rv->resend_ms)
 		rdv_send(fd, m, NULL, 0);   /* the ACK: best effort, the listener copes */
 	return rdv_finish(ch, fd, m, in, rv);
