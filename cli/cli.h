@@ -36,6 +36,9 @@ extern const char *cli_prog;   /* "ipckit CMD" for messages */
 
 /* "ipckit CMD: <what>: ENAME (text)" on stderr; returns 1. */
 int cli_err(int err, const char *what, ...) __attribute__((format(printf, 2, 3)));
+/* Why opening url failed, with the URL's own reason for a -EINVAL and a
+ * hint for a missing listener or a name in use; returns 2 (usage) or 1. */
+int cli_open_err(int err, const char *url, bool listen);
 /* "ipckit CMD: <message>" and a pointer to --help on stderr; returns 2. */
 int cli_usage(const char *msg, ...) __attribute__((format(printf, 1, 2)));
 /* Parse a whole decimal (or 0x) integer in [lo, hi]; false if it is not one. */

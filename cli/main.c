@@ -75,6 +75,7 @@ int main(int argc, char **argv)
 		static char prog[64];
 		snprintf(prog, sizeof(prog), "ipckit %s", c->name);
 		cli_prog = prog;
+		argv[1] = prog;   /* getopt's own messages name "ipckit CMD" */
 		return c->run(argc - 1, argv + 1);
 	}
 	fprintf(stderr, "ipckit: '%s' is not a command; 'ipckit --help' lists them\n", argv[1]);

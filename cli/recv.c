@@ -208,8 +208,7 @@ int cmd_recv(int argc, char **argv)
 		return 130;
 	}
 	if (r < 0) {
-		r = r == -EINVAL ? (cli_err(r, "%s: bad URL or option", url), 2)
-			: cli_err(r, "%s: %s", url, o.listen ? "listen" : "connect");
+		r = cli_open_err(r, url, o.listen);
 		free(url);
 		return r;
 	}

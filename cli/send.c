@@ -224,8 +224,7 @@ int cmd_send(int argc, char **argv)
 	cli_sig_init();
 	r = cli_connect(&c, url, o.listen, o.timeout, &l);
 	if (r < 0) {
-		r = r == -EINVAL ? (cli_err(r, "%s: bad URL or option", url), 2)
-			: cli_err(r, "%s: %s", url, o.listen ? "listen" : "connect");
+		r = cli_open_err(r, url, o.listen);
 	} else {
 		r = send_all(c, url, &o, argc, argv);
 		int e = ipck_close(c);

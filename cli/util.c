@@ -18,6 +18,27 @@ int cli_err(int err, const char *what, ...)
 	return 1;
 }
 
+int cli_open_err(int err, const char *url, bool listen)
+{
+	char why[160];
+	if (err == -EINVAL && ipck_url_check(url, why, sizeof(why)) == -EINVAL) {
+		cli_err(err, "%s: %s", url, why);
+		return 2;
+	}
+	if (err == -EINVAL) {
+		cli_err(err, "%s: bad URL or option", url);
+		return 2;
+	}
+	const char *hint = "";
+	if (!listen && (err == -ECONNREFUSED || err == -ENOENT))
+		hint = "; nobody listens there: start a listener first ('ipckit recv -l URL')";
+	if (listen && err == -EADDRINUSE)
+		hint = "; if it is left over, 'ipckit ls --stale' shows it and 'ipckit rm URL' removes it";
+	fprintf(stderr, "%s: %s: %s: %s (%s)%s\n", cli_prog, url, listen ? "listen" : "connect",
+		ipck_errname(err), ipck_strerror(err), hint);
+	return 1;
+}
+
 int cli_usage(const char *msg, ...)
 {
 	va_list ap;

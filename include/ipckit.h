@@ -255,6 +255,13 @@ int ipck_sem_value(const ipck_sem *sem, unsigned i);
 int ipck_sem_close(ipck_sem *sem);
 int ipck_sem_unlink(const char *url);
 
+/*
+ * Check a URL's syntax as ipck_open and ipck_pair do, touching nothing: 0, or -EINVAL
+ * with a one-line reason in why ("unknown option 'maxmg'", "option
+ * 'capacity': bad value 'big'"); why may be NULL, and is "" on success.
+ */
+int ipck_url_check(const char *url, char *why, size_t len);
+
 /* "Broken pipe" for -EPIPE or EPIPE; never NULL. */
 const char *ipck_strerror(int err);
 /* "EPIPE" for -EPIPE or EPIPE; "E?" followed by the number when unknown. */

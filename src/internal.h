@@ -59,9 +59,12 @@ struct ipck_url {
 	unsigned priority;
 	int sig;                  /* signal: this side receives on, 0 = default */
 	unsigned poll_ms;         /* file: 0 = inotify where it works */
+	char why[128];            /* the reason of a -EINVAL, for ipck_url_check */
 };
 
 int ipck__url_parse(const char *url, struct ipck_url *u);
+/* Refuse a URL, saying why in u->why (the first reason wins): -EINVAL. */
+int ipck__url_bad(struct ipck_url *u, const char *f, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- channels ----------------------------------------------------------- */
 

@@ -74,7 +74,8 @@ int ipck__ringconn_parse(struct ipck_url *u)
 	struct ipck_shm s;
 	uint64_t cap;
 	if (ipck__ring_cap(u, &cap))
-		return -EINVAL;
+		return ipck__url_bad(u, "capacity: a power of two from %llu to %llu bytes",
+				     (unsigned long long)RING_CAP_MIN, (unsigned long long)RING_CAP_MAX);
 	return ipck__shm_url(u, &s);
 }
 

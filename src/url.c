@@ -4,12 +4,26 @@
  * Nothing is touched here: a bad URL fails with -EINVAL before any kernel
  * object is created or opened.  Every option is known to this one table; a
  * scheme names the options it accepts (struct ipck_scheme.opts), and an
- * option it does not accept is as wrong as an unknown one.
+ * option it does not accept is as wrong as an unknown one.  Each refusal
+ * leaves its reason in u->why, which ipck_url_check hands to the user.
  */
 #include "internal.h"
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+int ipck__url_bad(struct ipck_url *u, const char *f, ...)
+{
+	if (!u->why[0]) {
+		va_list ap;
+		va_start(ap, f);
+		vsnprintf(u->why, sizeof(u->why), f, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
 
 /* Parse an unsigned decimal, 0x hex or 0 octal number, all of s, <= max. */
 static int parse_num(const char *s, size_t n, unsigned long long max,
@@ -53,6 +67,8 @@ static int parse_sig(const char *v, size_t n, int *out)
 	return 0;
 }
 
+static int option_value(struct ipck_url *u, unsigned bit, const char *v, size_t vn);
+
 static int set_option(struct ipck_url *u, const char *k, size_t kn, const char *v, size_t vn)
 {
 	static const struct { const char *name; unsigned bit; } names[] = {
@@ -65,14 +81,28 @@ static int set_option(struct ipck_url *u, const char *k, size_t kn, const char *
 		{"poll_ms", OPT_POLL_MS},
 	};
 	unsigned bit = 0;
-	unsigned long long x = 0;
+	int kl = kn > 32 ? 32 : (int)kn, vl = vn > 32 ? 32 : (int)vn;
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strlen(names[i].name) == kn && !memcmp(names[i].name, k, kn))
 			bit = names[i].bit;
-	if (!bit || !(u->sc->opts & bit) || (u->set & bit))
-		return -EINVAL;   /* unknown, not for this scheme, or given twice */
+	if (!bit)
+		return ipck__url_bad(u, "unknown option '%.*s'", kl, k);
+	if (!(u->sc->opts & bit))
+		return ipck__url_bad(u, "option '%.*s' does not apply to %s:", kl, k, u->sc->info.name);
+	if (u->set & bit)
+		return ipck__url_bad(u, "option '%.*s' given twice", kl, k);
 	u->set |= bit;
+	if (option_value(u, bit, v, vn))
+		return ipck__url_bad(u, "option '%.*s': bad value '%.*s'", kl, k, vl, v);
+	return 0;
+}
+
+/* The value of a known option: 0, or -EINVAL. */
+static int option_value(struct ipck_url *u, unsigned bit, const char *v, size_t vn)
+{
+	unsigned long long x = 0;
+
 	switch (bit) {
 	case OPT_MODE:
 		if (parse_num(v, vn, 07777, &x) || (vn && v[0] != '0'))
@@ -123,7 +153,7 @@ static int parse_query(struct ipck_url *u, const char *q)
 		size_t n = amp ? (size_t)(amp - q) : strlen(q);
 		const char *eq = memchr(q, '=', n);
 		if (!eq || eq == q)
-			return -EINVAL;
+			return ipck__url_bad(u, "option '%.*s' has no name=value form", n > 32 ? 32 : (int)n, q);
 		int r = set_option(u, q, (size_t)(eq - q), eq + 1, n - (size_t)(eq - q) - 1);
 		if (r)
 			return r;
@@ -131,8 +161,35 @@ static int parse_query(struct ipck_url *u, const char *q)
 			break;
 		q = amp + 1;
 		if (!*q)
-			return -EINVAL;  /* trailing '&' */
+			return ipck__url_bad(u, "a '&' ends the query");
 	}
+	return 0;
+}
+
+/* Where a scheme's address form is told, for the reason of a bad one. */
+static const char *man_page(const char *scheme)
+{
+	static const char *const pages[][2] = {
+		{"fifo", "queues"}, {"pmsg", "queues"}, {"svmsg", "queues"},
+		{"signal", "signal"}, {"file", "file"},
+		{"pshm", "shm"}, {"svshm", "shm"}, {"mmap", "shm"},
+	};
+	for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++)
+		if (!strcmp(pages[i][0], scheme))
+			return pages[i][1];
+	return "sockets";
+}
+
+static int parse_scheme(const char *url, struct ipck_url *u, const char **addr)
+{
+	const char *colon = strchr(url, ':');
+	if (!colon || colon == url)
+		return ipck__url_bad(u, "no scheme: a URL is scheme:address ('ipckit --help' lists the schemes)");
+	u->sc = ipck__scheme_find(url, (size_t)(colon - url));
+	if (!u->sc)
+		return ipck__url_bad(u, "unknown scheme '%.*s' ('ipckit --help' lists them)",
+			   colon - url > 32 ? 32 : (int)(colon - url), url);
+	*addr = colon + 1;
 	return 0;
 }
 
@@ -146,24 +203,33 @@ int ipck__url_parse(const char *url, struct ipck_url *u)
 	u->timeout_ms = 5000;
 	u->priority = 0;
 
-	const char *colon = strchr(url, ':');
-	if (!colon || colon == url)
+	const char *addr = NULL;
+	if (parse_scheme(url, u, &addr))
 		return -EINVAL;
-	u->sc = ipck__scheme_find(url, (size_t)(colon - url));
-	if (!u->sc)
-		return -EINVAL;
-	const char *addr = colon + 1, *q = strchr(addr, '?');
+	const char *q = strchr(addr, '?');
 	size_t n = q ? (size_t)(q - addr) : strlen(addr);
-	if (n >= sizeof(u->addr) || memchr(addr, '\0', n))
-		return -EINVAL;
+	if (n >= sizeof(u->addr))
+		return ipck__url_bad(u, "address longer than %zu bytes", sizeof(u->addr) - 1);
 	memcpy(u->addr, addr, n);
 	u->addr[n] = '\0';
 	if (q) {
 		if (!q[1])
-			return -EINVAL;   /* a lone '?' */
+			return ipck__url_bad(u, "a '?' with no option after it");
 		int r = parse_query(u, q + 1);
 		if (r)
 			return r;
 	}
-	return u->sc->parse ? u->sc->parse(u) : 0;
+	if (u->sc->parse && u->sc->parse(u))
+		return ipck__url_bad(u, "bad address or options for %s: (see 'man 7 ipckit-%s')",
+			   u->sc->info.name, man_page(u->sc->info.name));
+	return 0;
+}
+
+IPCK_API int ipck_url_check(const char *url, char *why, size_t len)
+{
+	struct ipck_url u;
+	int r = url ? ipck__url_parse(url, &u) : -EINVAL;
+	if (why && len)
+		snprintf(why, len, "%s", r ? (url ? u.why : "no URL") : "");
+	return r;
 }

@@ -16,6 +16,43 @@ static void bad(const char *url)
 	CHECK_EQ(ipck_open(&c, url, 0), -EINVAL);
 	CHECK(c == NULL);
 	CHECK_EQ(ipck_open(&c, url, IPCK_LISTEN), -EINVAL);
+	char why[128] = "unset";
+	CHECK_EQ(ipck_url_check(url, why, sizeof(why)), -EINVAL);
+	CHECK(why[0] && strcmp(why, "unset"));   /* every refusal says why */
+}
+
+/* ipck_url_check: the reason names what is wrong. */
+static void reasons(void)
+{
+	static const char *const rows[][2] = {
+		{"bogus:/x", "unknown scheme 'bogus'"},
+		{"nocolon", "no scheme"},
+		{"pmsg:/q?maxmg=3", "unknown option 'maxmg'"},
+		{"pmsg:/q?maxmsg=abc", "option 'maxmsg': bad value 'abc'"},
+		{"unix:/x?capacity=4096", "option 'capacity' does not apply to unix:"},
+		{"unix:/x?mode=0600&mode=0600", "option 'mode' given twice"},
+		{"pmsg:/q?", "a '?' with no option after it"},
+		{"pmsg:/q?raw=1&", "a '&' ends the query"},
+		{"pmsg:/q?raw", "option 'raw' has no name=value form"},
+		{"pmsg:q", "a queue name is '/'"},
+		{"pshm:/r?capacity=5000", "capacity: a power of two"},
+		{"unix:", "no socket path"},
+		{"fifo:", "bad address or options for fifo: (see 'man 7 ipckit-queues')"},
+		{NULL, "no URL"},
+	};
+	char why[128], tiny[8];
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		CHECK_EQ(ipck_url_check(rows[i][0], why, sizeof(why)), -EINVAL);
+		if (!strstr(why, rows[i][1]))
+			fprintf(stderr, "%s: got \"%s\", want \"%s\"\n", rows[i][0], why, rows[i][1]);
+		CHECK(strstr(why, rows[i][1]) != NULL);
+	}
+	CHECK_EQ(ipck_url_check("bogus:/x", tiny, sizeof(tiny)), -EINVAL);
+	CHECK_EQ(strlen(tiny), sizeof(tiny) - 1);   /* cut, NUL-terminated */
+	CHECK_EQ(ipck_url_check("bogus:/x", NULL, 0), -EINVAL);
+	CHECK_EQ(ipck_url_check("pmsg:/q?maxmsg=4&msgsize=64", why, sizeof(why)), 0);
+	CHECK_EQ(why[0], '\0');
+	CHECK_EQ(ipck_url_check("pipe:", why, sizeof(why)), 0);
 }
 
 /* fifo, pmsg, svmsg: bad addresses and options, and what good ones parse to. */
@@ -80,6 +117,7 @@ int main(void)
 	for (size_t i = 0; i < sizeof(bads) / sizeof(bads[0]); i++)
 		bad(bads[i]);
 	queue_urls();
+	reasons();
 
 	/* sun_path holds 107 bytes and a NUL; an abstract name 107 bytes. */
 	char path[160] = "unix:/", name[160] = "abstract:";

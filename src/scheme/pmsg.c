@@ -78,8 +78,10 @@ static int pmsg_parse(struct ipck_url *u)
 {
 	size_t n = strlen(u->addr), extra = u->raw || u->mailbox ? 0 : IPCK_CONN_SUFFIX_MAX;
 	if (n < 2 || u->addr[0] != '/' || strchr(u->addr + 1, '/'))
-		return -EINVAL;
-	if (n - 1 + extra > NAME_MAX || !strcmp(u->addr, "/.") || !strcmp(u->addr, "/.."))
+		return ipck__url_bad(u, "a queue name is '/' and a name with no other '/'");
+	if (n - 1 + extra > NAME_MAX)
+		return ipck__url_bad(u, "queue name longer than %zu bytes", NAME_MAX - extra);
+	if (!strcmp(u->addr, "/.") || !strcmp(u->addr, "/.."))
 		return -EINVAL;
 	if (u->maxmsg > PMSG_HARD_MAXMSG || u->msgsize > PMSG_HARD_MSGSIZE ||
 	    u->priority >= PMSG_PRIO_MAX)

@@ -69,7 +69,12 @@ static int ux_parse(struct ipck_url *u)
 	size_t n = strlen(u->addr);   /* a path and its NUL, or NUL and a name */
 	if (u->raw && u->mailbox)
 		return -EINVAL;
-	return n == 0 || n >= sizeof(((struct sockaddr_un *)0)->sun_path) ? -EINVAL : 0;
+	if (n == 0)
+		return ipck__url_bad(u, "no socket path or name");
+	if (n >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return ipck__url_bad(u, "socket path longer than %zu bytes (sun_path)",
+				     sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+	return 0;
 }
 
 static socklen_t ux_addr(const ipck_chan *ch, struct sockaddr_un *sun)
