@@ -61,3 +61,22 @@ ci-extra-bench: all
 	echo "bench: every target has a row ($$(grep -c '^{' $(B)/bench-ci.json) rows)"
 
 .PHONY: ci-extra-bench
+
+# CI: ZeroMQ and NNG measured beside pshm (they are the peers the ring is
+# judged against).  Installs libzmq3-dev and libnng-dev with apt-get where
+# they are missing, then builds the bench binary again in a sub-make so that
+# the libraries are found.
+ci-extra-peers:
+	@if ! pkg-config --exists libzmq 2>/dev/null || ! test -e /usr/include/nng/nng.h; then \
+		command -v apt-get >/dev/null || { echo "peers: no libzmq/libnng and no apt-get"; exit 1; }; \
+		apt-get update -qq && apt-get install -y -qq libzmq3-dev libnng-dev pkgconf >/dev/null; \
+	fi
+	$(MAKE) --no-print-directory $(BENCH_BIN)
+	$(BENCH_BIN) bench --quick --json --schemes pshm,zmq,nng --sizes 64 > $(B)/bench-peers.json
+	@for t in pshm zmq nng; do \
+		grep -q "^{\"scheme\":\"$$t\"," $(B)/bench-peers.json || { echo "peers: no row for $$t"; exit 1; }; \
+	done
+	@sed -nE 's/^\{"scheme":"([^"]*)".*"rtt_p50_ns":([^,]*).*"msgs_per_s":([^,]*).*"wait":"([a-z]*)".*/peers: \1 (\4): round trip p50 \2 ns, one way \3 msg\/s/p' \
+		$(B)/bench-peers.json
+
+.PHONY: ci-extra-peers
