@@ -128,6 +128,8 @@ static int check_io(const ipck_chan *ch, const void *p, size_t n, int timeout_ms
 		return -ENOTCONN;   /* a broadcast (broadcast=1) listener sends itself */
 	if (rx && ch->url.mailbox && ch->role != ROLE_LISTENER)
 		return -ENOTSUP;
+	if (rx ? ch->tx_only : ch->rx_only)
+		return -ENOTSUP;   /* the other way of a one-way channel */
 	return ch->err;
 }
 

@@ -95,7 +95,7 @@ static void tally(struct tally *t, ssize_t r, int i)
 		t->first_gone = t->first_gone ? t->first_gone : (int)r, t->gone++;
 	else if (r == -ETIMEDOUT)
 		t->timedout++;
-	else if (r == -EBADF || r == -ENOTSUP)
+	else if (r == -ENOTSUP)
 		t->oneway++;
 	else if (!t->other++)
 		fprintf(stderr, "send %d: %s\n", i, ipck_errname((int)r));

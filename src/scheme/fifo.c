@@ -272,13 +272,14 @@ static int fifo_accept_raw(ipck_chan *l, ipck_chan *c, int timeout_ms)
 	int fd = fcntl(l->fd, F_DUPFD_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	r = ipck__fd_init(c, fd, fd, FRAME_NONE);   /* read-only: send gets EBADF */
+	r = ipck__fd_init(c, fd, fd, FRAME_NONE);
 	if (r) {
 		close(fd);
 		c->fd = c->wfd = -1;
 		return r;
 	}
 	c->is_bytes = true;
+	c->rx_only = true;   /* it reads: ipck_send is -ENOTSUP */
 	c->max_msg = IPCK_STREAM_MAX;
 	return 0;
 }
@@ -380,13 +381,14 @@ static int fifo_connect_raw(ipck_chan *ch, int wk, const struct stat *st)
 {
 	int r = ipck__check_owner(&ch->url, st->st_uid);
 	if (!r)
-		r = ipck__fd_init(ch, wk, wk, FRAME_NONE);   /* write-only: recv gets EBADF */
+		r = ipck__fd_init(ch, wk, wk, FRAME_NONE);
 	if (r) {
 		close(wk);
 		ch->fd = ch->wfd = -1;
 		return r;
 	}
 	ch->is_bytes = true;
+	ch->tx_only = true;   /* it writes: ipck_recv is -ENOTSUP */
 	ch->max_msg = IPCK_STREAM_MAX;
 	return 0;
 }
