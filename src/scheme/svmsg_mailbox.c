@@ -70,7 +70,14 @@ ssize_t ipck__svmsg_mb_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms
 			return r;
 		if (p->rxlen >= SVMSG_MB_HDR && p->rx->mtext[0] == TAG_DATA)
 			break;
-		ipck__svmsg_consume(ch);   /* not a sender's message: one bad sender ends nothing */
+		if (p->rxlen >= SVMSG_MB_HDR) {   /* a HELLO or BYE, or dropped in there */
+			memcpy(&pid, p->rx->mtext + 1, sizeof(pid));
+			r = ipck__mb_note(ch, p->rx->mtext[0], pid, p->rx->mtext + SVMSG_MB_HDR,
+					  p->rxlen - SVMSG_MB_HDR);
+		}
+		ipck__svmsg_consume(ch);   /* not a message: one bad sender ends nothing */
+		if (r)
+			return r;
 	}
 	size_t len = p->rxlen - SVMSG_MB_HDR;
 	if (len > cap) {
