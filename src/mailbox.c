@@ -73,6 +73,7 @@ struct mbox {
 	bool accepting;                     /* accept is receiving ahead */
 	int ev;                             /* in the pollset: readable while ahead holds any */
 	bool ev_marked;
+	pid_t owner;                        /* the process whose listener this is */
 };
 
 /* ---- the sender's side ---------------------------------------------------- */
@@ -106,6 +107,7 @@ static struct mbox *mb_get(ipck_chan *l)
 	mb->pend_tail = &mb->pend;
 	mb->ahead_tail = &mb->ahead;
 	mb->ev = -1;
+	mb->owner = getpid();
 	return l->mbox = mb;
 }
 
@@ -353,7 +355,8 @@ void ipck__mb_free(ipck_chan *l)
 	while (mb->live) {
 		struct mb_peer *p = mb->live;
 		mb->live = p->next;
-		peer_end(p);   /* the mailbox is gone: so is every sender's way in */
+		if (mb->owner == getpid())   /* not a forked child's copy: the eventfds are shared */
+			peer_end(p);   /* the mailbox is gone: so is every sender's way in */
 		peer_unref(p);
 	}
 	while (mb->pend)
