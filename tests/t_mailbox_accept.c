@@ -13,12 +13,14 @@
  *  - a handle's sender killed: -EPIPE by its pid; the mailbox closed first:
  *    its handles say -EPIPE, but not when a forked child closes its copy;
  *    send on a handle -ENOTSUP, accept on it -EINVAL;
+ *  - a handle waiting in another thread hears the BYE the mailbox takes;
  *  - a receiver that never accepts gets every message, and keeps at most
  *    1024 announcements: 1030 senders that open and close make 6 dropped,
  *    and the 1024 left are accepted, each already ended.
  */
 #include "check.h"
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -250,6 +252,56 @@ static void behind(const char *scheme)
 	}
 }
 
+/* ---- a handle in another thread ------------------------------------------------------ */
+
+/* Opens, says so, closes when told (its BYE), stays until killed. */
+static int bye_when_told(void *arg)
+{
+	struct job *j = arg;
+	ipck_chan *s;
+	if (ipck_open(&s, j->url, 0) || write(j->ready[1], "o", 1) != 1 || wait_byte(j->go[0], 'c'))
+		return 2;
+	if (ipck_close(s) || write(j->ready[1], "c", 1) != 1)
+		return 3;
+	wait_byte(j->go[0], 'x');
+	return 4;
+}
+
+static void *wait_end(void *h)
+{
+	char b[4];
+	return (void *)(intptr_t)ipck_recv(h, b, sizeof(b), 20000);
+}
+
+/* The listener takes the BYE in one thread; the handle waits in another. */
+static void other_thread(const char *scheme)
+{
+	char url[512], b[4];
+	struct job j = {.url = mb_url(url, sizeof(url), scheme)};
+	ipck_chan *mb, *h = NULL;
+	pthread_t th;
+	void *res = NULL;
+	REQUIRE(pipe(j.ready) == 0 && pipe(j.go) == 0);
+	CHECK_OK(ipck_open(&mb, url, IPCK_LISTEN));
+	pid_t pid = spawn(bye_when_told, &j);
+	CHECK_EQ(wait_byte(j.ready[0], 'o'), 0);
+	accept_one(mb, &h, pid);
+	REQUIRE(pthread_create(&th, NULL, wait_end, h) == 0);
+	CHECK_EQ(write(j.go[1], "c", 1), 1);
+	CHECK_EQ(wait_byte(j.ready[0], 'c'), 0);
+	CHECK_EQ(ipck_recv(mb, b, sizeof(b), 500), -ETIMEDOUT);   /* takes the BYE */
+	CHECK_EQ(pthread_join(th, &res), 0);
+	CHECK_EQ((intptr_t)res, -EPIPE);   /* its sender lives: the BYE told */
+	kill(pid, SIGKILL);
+	CHECK_EQ(reap(pid), 128 + SIGKILL);
+	CHECK_OK(ipck_close(mb));
+	CHECK_OK(ipck_close(h));
+	for (int k = 0; k < 2; k++) {
+		close(j.ready[k]);
+		close(j.go[k]);
+	}
+}
+
 /* ---- more than accept may keep ------------------------------------------------------ */
 
 #define BIG_TOTAL (3u << 19)   /* 1.5 MiB */
@@ -352,6 +404,7 @@ int main(int argc, char **argv)
 			continue;
 		in_order(schemes[i]);
 		behind(schemes[i]);
+		other_thread(schemes[i]);
 		too_much_ahead(schemes[i]);
 		never_accepts(schemes[i]);
 	}
