@@ -33,7 +33,9 @@
  * maxmsg= and msgsize=, and received from by the listener itself; senders
  * only open it for writing.  A message is TAG_DATA, the sender's pid (s32,
  * claimed: the queue's mode is the gate), the payload.  Each sender's
- * messages keep their order (at one priority=).  A queue has no "reader
+ * messages keep their order (at one priority=).  Its open puts a TAG_HELLO
+ * (at its priority=) and its close a TAG_BYE (at 0, after its data), each
+ * with a nonce for payload, for ipck_accept (mailbox.c).  A queue has no "reader
  * gone", and who holds it open is not known: the listener's close unlinks
  * it, and a sender checks that its queue still has a name (st_nlink) once
  * a millisecond as it sends, and after each wait for room - else -EPIPE.

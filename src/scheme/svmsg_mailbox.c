@@ -7,6 +7,9 @@
  * msgrcv gives one message and its sender, and each sender's messages keep
  * their order.  The pid is what the sender claims (a System V message has no
  * credentials): the queue's mode is the gate, as for every svmsg channel.
+ * A sender's HELLO (its open) and BYE (its close) are the same with the tag
+ * TAG_HELLO / TAG_BYE and a nonce for payload: the receive hands them to
+ * mailbox.c, for ipck_accept.
  *
  * The end of the mailbox: the listener's close removes the queue, and a
  * sender's next msgsnd fails (EIDRM/EINVAL: -EPIPE).  A listener killed

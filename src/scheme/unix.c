@@ -15,8 +15,9 @@
  * skips.  The mode of a new socket file follows the umask, hence the chmod.
  * unix-dgram has no connection: dgram.c makes one (HELLO / WELCOME).
  * unix-dgram ?mailbox=1: many senders, one receiver, the listener's own
- * socket; a sender connects its socket to the path and sends, with no
- * greeting and no goodbye, and learns the receiver's close from the kernel
+ * socket; a sender connects its socket to the path and sends, between a
+ * HELLO datagram at its open and a BYE at its close (for ipck_accept:
+ * mailbox.c), and learns the receiver's close from the kernel
  * (ECONNREFUSED: -EPIPE).
  */
 #include "../sock.h"
