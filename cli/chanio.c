@@ -204,6 +204,20 @@ ssize_t cli_send_fds(ipck_chan *c, const void *msg, size_t len, const int *fds, 
 	}
 }
 
+/* Does the URL's query say mailbox=1?  (The library refuses it twice.) */
+static bool is_mailbox(const char *url)
+{
+	const char *q = strchr(url, '?');
+	while (q) {
+		q++;
+		size_t n = strcspn(q, "&");
+		if (n == 9 && !strncmp(q, "mailbox=1", 9))
+			return true;
+		q = strchr(q, '&');
+	}
+	return false;
+}
+
 int cli_connect(ipck_chan **c, const char *url, bool listen, int timeout_ms, ipck_chan **lp)
 {
 	*lp = NULL;
@@ -212,7 +226,7 @@ int cli_connect(ipck_chan **c, const char *url, bool listen, int timeout_ms, ipc
 	int r = ipck_open(lp, url, IPCK_LISTEN);
 	if (r < 0)
 		return r;
-	r = cli_accept(*lp, c, timeout_ms);
+	r = is_mailbox(url) ? -ENOTSUP : cli_accept(*lp, c, timeout_ms);
 	if (r == -ENOTSUP) {   /* a mailbox (?mailbox=1): the listener itself receives */
 		*c = *lp;
 		*lp = NULL;

@@ -130,7 +130,10 @@ ssize_t ipck_recv_fds(ipck_chan *ch, void *buf, size_t cap,
  * Mailboxes ("?mailbox=1" on svmsg:, pmsg:, unix-dgram:): many senders,
  * one receiver.  The listener (IPCK_LISTEN) is the mailbox: ipck_recv and
  * ipck_recv_from work on it directly, ipck_pollfd polls it, ipck_send on
- * it is -ENOTCONN and ipck_accept -ENOTSUP (senders are not announced).
+ * it is -ENOTCONN.  ipck_accept on it returns each sender once, in the
+ * order they opened: a handle whose ipck_peer_pid is the sender, which
+ * carries no messages and whose ipck_recv / ipck_pollfd say -EPIPE /
+ * readable once the sender is gone (-ENOBUFS: receive first).
  * Any number of ipck_open(url, 0) are senders: ipck_send only (ipck_recv
  * and ipck_pollfd are -ENOTSUP).  Each sender's messages arrive whole and
  * in order; a sender's death does not end the mailbox; once the receiver

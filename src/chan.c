@@ -7,6 +7,7 @@
  * channel (ch->err) keeps failing with the same error.
  */
 #include "internal.h"
+#include "mailbox.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,9 +68,7 @@ IPCK_API int ipck_accept(ipck_chan *l, ipck_chan **out, int timeout_ms)
 		return -EINVAL;
 	if (l->role != ROLE_LISTENER)
 		return -EINVAL;
-	if (l->url.mailbox)
-		return -ENOTSUP;   /* senders come unannounced: see ipck_recv_from */
-	if (!l->sc->accept)
+	if (!l->sc->accept && !l->url.mailbox)
 		return -ENOTSUP;
 	if (l->err)
 		return l->err;
@@ -77,7 +76,7 @@ IPCK_API int ipck_accept(ipck_chan *l, ipck_chan **out, int timeout_ms)
 	if (!c)
 		return -ENOMEM;
 	c->role = ROLE_SERVER;
-	int r = l->sc->accept(l, c, timeout_ms);
+	int r = l->url.mailbox ? ipck__mb_accept(l, c, timeout_ms) : l->sc->accept(l, c, timeout_ms);
 	if (r < 0) {
 		ipck__chan_free(c);
 		return r;
@@ -118,7 +117,8 @@ IPCK_API int ipck_pair(const char *url, ipck_chan **a, ipck_chan **b)
 
 /*
  * Common checks of send and recv; 0 when the slot may run.  A mailbox
- * (mailbox=1) listener receives itself; its senders only send.
+ * (mailbox=1) listener receives itself; its senders only send; the handle
+ * of a sender (its ipck_accept) only tells the sender's end.
  */
 static int check_io(const ipck_chan *ch, const void *p, size_t n, int timeout_ms, bool rx)
 {
@@ -126,7 +126,9 @@ static int check_io(const ipck_chan *ch, const void *p, size_t n, int timeout_ms
 		return -EINVAL;
 	if (ch->role == ROLE_LISTENER && !(rx && ch->url.mailbox) && !(!rx && ch->url.broadcast))
 		return -ENOTCONN;   /* a broadcast (broadcast=1) listener sends itself */
-	if (rx && ch->url.mailbox && ch->role != ROLE_LISTENER)
+	if (rx && ch->url.mailbox && ch->role == ROLE_CLIENT)
+		return -ENOTSUP;
+	if (!rx && ch->mb_peer)
 		return -ENOTSUP;
 	if (rx ? ch->tx_only : ch->rx_only)
 		return -ENOTSUP;   /* the other way of a one-way channel */
@@ -157,7 +159,9 @@ IPCK_API ssize_t ipck_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
 		return r;
 	if (!ch->sc->recv)
 		return -ENOTSUP;
-	ssize_t n = ch->sc->recv(ch, buf, cap, timeout_ms);
+	ssize_t n = ch->mb_peer ? ipck__mb_peer_recv(ch, timeout_ms) :
+		    ch->url.mailbox && ch->role == ROLE_LISTENER ? ipck__mb_recv(ch, buf, cap, timeout_ms) :
+		    ch->sc->recv(ch, buf, cap, timeout_ms);
 	if (n >= 0) {
 		ch->next_size = -EAGAIN;
 		ch->st.recv_msgs++;
@@ -232,9 +236,13 @@ IPCK_API int ipck_pollfd(const ipck_chan *ch)
 {
 	if (!ch)
 		return -EINVAL;
-	if (ch->url.mailbox && ch->role != ROLE_LISTENER)
+	if (ch->url.mailbox && ch->role == ROLE_CLIENT)
 		return -ENOTSUP;   /* a mailbox sender receives nothing */
+	if (ch->mb_peer)
+		return ipck__mb_peer_pollfd((ipck_chan *)ch);
 	int fd = ch->sc->pollfd(ch);
+	if (fd >= 0 && ch->url.mailbox)
+		fd = ipck__mb_pollfd((ipck_chan *)ch, fd);   /* messages accept received ahead */
 	if (fd >= 0 && ch->err)
 		ipck__poll_mark((ipck_chan *)ch, true);   /* a failed channel polls ready */
 	return fd;
@@ -268,7 +276,12 @@ IPCK_API int ipck_close(ipck_chan *ch)
 	if (!ch)
 		return 0;
 	IPCK_CRASH_POINT("detach");
-	int r = ch->sc->close(ch);
+	int r = 0;
+	if (ch->mb_peer)
+		ipck__mb_peer_close(ch);   /* a handle holds nothing of the scheme */
+	else
+		r = ch->sc->close(ch);
+	ipck__mb_free(ch);
 	ipck__pollset_close(ch);
 	int r2 = ipck__close_fd(ch->peer_fd);
 	ipck__chan_free(ch);

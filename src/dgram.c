@@ -30,6 +30,7 @@
  * them, the kernel telling each datagram's sender (the end of this file).
  */
 #include "sock.h"
+#include "mailbox.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -382,7 +383,8 @@ int ipck__dgram_accept_raw(ipck_chan *l, ipck_chan *c, const struct dgram_rdv *r
 
 /* ---- mailbox=1: one socket, many senders ----------------------------------- */
 
-/* One datagram into the buffer: 1 held, 0 dropped, or -errno (-EAGAIN: none). */
+/* One datagram into the buffer: 1 held, 0 dropped or a sender's HELLO or
+ * BYE taken, or -errno (-EAGAIN: none; IPCK_MB_NOTED). */
 static int mb_take(ipck_chan *ch, struct sock_priv *p)
 {
 	struct rdv_in in;
@@ -394,8 +396,9 @@ static int mb_take(ipck_chan *ch, struct sock_priv *p)
 	    ipck__check_owner(&ch->url, in.cred.uid))
 		return 0;   /* cut short, not framed, or from a user not let in */
 	memcpy(&h, p->mb_buf, sizeof(h));
-	if (h.tag != TAG_DATA)
-		return 0;   /* the HELLO of a client without mailbox=1, say */
+	if (h.tag != TAG_DATA)   /* the HELLO of a client without mailbox=1 is dropped */
+		return ipck__mb_note(ch, h.tag, in.cred.pid, p->mb_buf + sizeof(h),
+				     (size_t)n - sizeof(h));
 	p->mb_len = (size_t)n - sizeof(h);
 	p->mb_from = in.cred.pid;   /* 0: a sender outside our pid namespace */
 	p->mb_held = true;

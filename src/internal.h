@@ -126,6 +126,10 @@ struct ipck_chan {
 	int poll_ev;         /* eventfd in it: "a message is buffered here" */
 	bool poll_marked;    /* poll_ev is readable now */
 	struct fdq *fdq;     /* descriptors received, not yet delivered (fdpass.c) */
+	struct mbox *mbox;   /* mailbox=1 listener: announcements, read-ahead (mailbox.c) */
+	struct mb_peer *mb_peer;  /* a handle ipck_accept returned from a mailbox */
+	uint64_t mb_nonce;   /* mailbox sender: names it in its HELLO and BYE */
+	pid_t mb_opener;     /* mailbox sender: the process that opened it (says BYE) */
 	unsigned char priv[] __attribute__((aligned(16)));
 };
 

@@ -33,7 +33,9 @@
  * maxmsg= and msgsize=, and received from by the listener itself; senders
  * only open it for writing.  A message is TAG_DATA, the sender's pid (s32,
  * claimed: the queue's mode is the gate), the payload.  Each sender's
- * messages keep their order (at one priority=).  A queue has no "reader
+ * messages keep their order (at one priority=).  Its open puts a TAG_HELLO
+ * (at its priority=) and its close a TAG_BYE (at 0, after its data), each
+ * with a nonce for payload, for ipck_accept (mailbox.c).  A queue has no "reader
  * gone", and who holds it open is not known: the listener's close unlinks
  * it, and a sender checks that its queue still has a name (st_nlink) once
  * a millisecond as it sends, and after each wait for room - else -EPIPE.
@@ -41,6 +43,7 @@
  * then time out.
  */
 #include "../internal.h"
+#include "../mailbox.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <mqueue.h>
@@ -88,8 +91,8 @@ static int pmsg_parse(struct ipck_url *u)
 		return -EINVAL;
 	if (u->raw && u->mailbox)
 		return -EINVAL;
-	if (u->mailbox && u->msgsize && u->msgsize < PMSG_MB_HDR)
-		return -EINVAL;   /* the header must fit */
+	if (u->mailbox && u->msgsize && u->msgsize < PMSG_MB_HDR + IPCK_MB_CTL_LEN)
+		return -EINVAL;   /* the header and a HELLO must fit */
 	if (!u->raw && !u->mailbox && (u->set & OPT_MSGSIZE) &&
 	    u->msgsize < 1 + (long)sizeof(struct hello))
 		return -EINVAL;   /* the welcome must fit */
@@ -171,12 +174,12 @@ static int pmsg_setup(ipck_chan *ch)
 	struct pmsg_priv *p = ipck__priv(ch);
 	struct mq_attr ra, wa;
 	size_t hdr = pmsg_hdr(ch);
-	size_t need = ch->url.raw || ch->url.mailbox ? hdr : hdr + sizeof(struct hello);
+	size_t need = ch->url.raw ? hdr : hdr + (ch->url.mailbox ? IPCK_MB_CTL_LEN : sizeof(struct hello));
 	if (mq_getattr(ch->wfd, &wa) < 0 || (ch->fd >= 0 && mq_getattr(ch->fd, &ra) < 0))
 		return -errno;
 	if (ch->fd < 0)
 		ra = wa;
-	if (ra.mq_msgsize < (long)need || wa.mq_msgsize < (long)hdr ||
+	if (ra.mq_msgsize < (long)need || wa.mq_msgsize < (long)(ch->url.mailbox ? need : hdr) ||
 	    ra.mq_msgsize > PMSG_HARD_MSGSIZE || wa.mq_msgsize > PMSG_HARD_MSGSIZE)
 		return -EPROTO;
 	long m = ra.mq_msgsize < wa.mq_msgsize ? ra.mq_msgsize : wa.mq_msgsize;
@@ -356,6 +359,15 @@ static ssize_t pmsg_get_watched(ipck_chan *ch, struct pmsg_priv *p, deadline_t d
 	}
 }
 
+/* A mailbox's control record (a sender's HELLO or BYE): -EAGAIN, or IPCK_MB_NOTED. */
+static int pmsg_mb_note(ipck_chan *ch, struct pmsg_priv *p, ssize_t n)
+{
+	int32_t pid;
+	memcpy(&pid, p->buf + 1, sizeof(pid));
+	int r = ipck__mb_note(ch, p->buf[0], pid, p->buf + PMSG_MB_HDR, (size_t)n - PMSG_MB_HDR);
+	return r ? r : -EAGAIN;
+}
+
 /* What a received message means: 0 with it held, -EAGAIN when it is
  * dropped (a mailbox outlives a bad sender), or an error. */
 static int pmsg_take(ipck_chan *ch, struct pmsg_priv *p, ssize_t n)
@@ -363,7 +375,9 @@ static int pmsg_take(ipck_chan *ch, struct pmsg_priv *p, ssize_t n)
 	if (ch->url.raw) {
 		p->len = (size_t)n;
 	} else if (ch->url.mailbox) {
-		if (n < PMSG_MB_HDR || p->buf[0] != TAG_DATA)
+		if (n >= PMSG_MB_HDR && p->buf[0] != TAG_DATA)
+			return pmsg_mb_note(ch, p, n);
+		if (n < PMSG_MB_HDR)
 			return -EAGAIN;
 		p->len = (size_t)n - PMSG_MB_HDR;
 	} else if (n >= 1 && p->buf[0] == TAG_DATA) {
@@ -428,6 +442,19 @@ static ssize_t pmsg_send(ipck_chan *ch, const void *msg, size_t len, int timeout
 		r = pmsg_put(ch, ch->wfd, p->tx, len + hdr, ch->url.priority, dl);
 	}
 	return r ? r : (ssize_t)len;
+}
+
+/* A mailbox sender's HELLO (at its priority: before its messages) or BYE
+ * (at the lowest: after them). */
+static int pmsg_mb_ctl(ipck_chan *ch, int tag, deadline_t dl)
+{
+	struct pmsg_priv *p = ipck__priv(ch);
+	int32_t pid = (int32_t)ipck__self();
+	p->tx[0] = (unsigned char)tag;
+	memcpy(p->tx + 1, &pid, sizeof(pid));
+	ipck__mb_body(ch, p->tx + PMSG_MB_HDR);
+	return pmsg_put(ch, ch->wfd, p->tx, PMSG_MB_HDR + IPCK_MB_CTL_LEN,
+			tag == TAG_HELLO ? ch->url.priority : 0, dl);
 }
 
 /* ---- listener -------------------------------------------------------------- */
@@ -623,7 +650,13 @@ static int pmsg_connect(ipck_chan *ch)
 	if (!r && (ch->url.raw || ch->url.mailbox)) {
 		ch->wfd = wk;
 		ch->fd = ch->url.raw ? wk : -1;   /* a mailbox sender never receives */
-		if ((r = pmsg_setup(ch)))
+		r = pmsg_setup(ch);
+		if (!r && ch->url.mailbox) {   /* it is there once the receiver knows */
+			ipck__mb_sender_init(ch);
+			r = pmsg_mb_ctl(ch, TAG_HELLO, ipck__deadline(ch->url.timeout_ms));
+			r = r == -EPIPE ? -ECONNREFUSED : r;
+		}
+		if (r)
 			pmsg_release(ch);
 		return r;
 	}
@@ -674,6 +707,8 @@ static int pmsg_close(ipck_chan *ch)
 		unsigned char bye = TAG_BYE;   /* lowest priority: after all data */
 		pmsg_put(ch, ch->wfd, &bye, 1, 0, ipck__deadline(1000));
 	}
+	if (ipck__mb_says_bye(ch))
+		pmsg_mb_ctl(ch, TAG_BYE, ipck__deadline(1000));
 	pmsg_release(ch);
 	return 0;
 }

@@ -256,6 +256,26 @@ static ssize_t svmsg_send(ipck_chan *ch, const void *msg, size_t len, int timeou
 	return r ? r : (ssize_t)len;
 }
 
+/* A mailbox sender's HELLO (open) or BYE (close): the tag, its pid, its nonce. */
+static int svmsg_mb_ctl(ipck_chan *ch, int tag, deadline_t dl)
+{
+	struct svmsg_priv *p = ipck__priv(ch);
+	int32_t pid = (int32_t)ipck__self();
+	p->tx->mtype = p->wtype;
+	p->tx->mtext[0] = (unsigned char)tag;
+	memcpy(p->tx->mtext + 1, &pid, sizeof(pid));
+	ipck__mb_body(ch, p->tx->mtext + SVMSG_MB_HDR);
+	return svmsg_put(ch, SVMSG_MB_HDR + IPCK_MB_CTL_LEN, dl);
+}
+
+/* A mailbox sender announces itself: it is there once the receiver knows. */
+static int svmsg_mb_join(ipck_chan *ch)
+{
+	ipck__mb_sender_init(ch);
+	int r = svmsg_mb_ctl(ch, TAG_HELLO, ipck__deadline(ch->url.timeout_ms));
+	return r == -ECONNRESET || r == -EPIPE ? -ECONNREFUSED : r;   /* removed, or dead */
+}
+
 /* Hand the held message to the caller, or keep it for a larger buffer. */
 static ssize_t svmsg_deliver(ipck_chan *ch, struct svmsg_priv *p, void *buf, size_t cap)
 {
@@ -444,7 +464,8 @@ static int svmsg_connect(ipck_chan *ch)
 	if (ch->url.raw)
 		r = svmsg_setup(ch, q, maxm, 1, 1);
 	else if (ch->url.mailbox)   /* a sender: it never receives */
-		r = svmsg_setup(ch, q, maxm, 0, SVMSG_MB_TYPE) ?: ipck__svmsg_beacon_watch(ch);
+		r = svmsg_setup(ch, q, maxm, 0, SVMSG_MB_TYPE) ?: ipck__svmsg_beacon_watch(ch) ?:
+		    svmsg_mb_join(ch);
 	else if (!(r = svmsg_setup(ch, q, maxm, 2 * b + 3, 2 * b + 2)))
 		r = svmsg_handshake(ch, &h);
 	if (r) {
@@ -493,6 +514,8 @@ static int svmsg_close(ipck_chan *ch)
 	ipck__svmsg_wait_free(ch);
 	if (ch->role != ROLE_LISTENER && !ch->url.raw && !ch->url.mailbox && p->q)
 		svmsg_bye(ch, p);
+	if (p->q && ipck__mb_says_bye(ch))   /* after all it sent */
+		svmsg_mb_ctl(ch, TAG_BYE, ipck__deadline(1000));
 	svmsg_release(ch);
 	return 0;
 }

@@ -6,6 +6,7 @@
 #define IPCK_SVMSG_H
 
 #include "../internal.h"
+#include "../mailbox.h"
 #include <stdatomic.h>
 
 /* A message as msgsnd and msgrcv take it. */

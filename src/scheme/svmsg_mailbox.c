@@ -7,6 +7,9 @@
  * msgrcv gives one message and its sender, and each sender's messages keep
  * their order.  The pid is what the sender claims (a System V message has no
  * credentials): the queue's mode is the gate, as for every svmsg channel.
+ * A sender's HELLO (its open) and BYE (its close) are the same with the tag
+ * TAG_HELLO / TAG_BYE and a nonce for payload: the receive hands them to
+ * mailbox.c, for ipck_accept.
  *
  * The end of the mailbox: the listener's close removes the queue, and a
  * sender's next msgsnd fails (EIDRM/EINVAL: -EPIPE).  A listener killed
@@ -70,7 +73,14 @@ ssize_t ipck__svmsg_mb_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms
 			return r;
 		if (p->rxlen >= SVMSG_MB_HDR && p->rx->mtext[0] == TAG_DATA)
 			break;
-		ipck__svmsg_consume(ch);   /* not a sender's message: one bad sender ends nothing */
+		if (p->rxlen >= SVMSG_MB_HDR) {   /* a HELLO or BYE, or dropped in there */
+			memcpy(&pid, p->rx->mtext + 1, sizeof(pid));
+			r = ipck__mb_note(ch, p->rx->mtext[0], pid, p->rx->mtext + SVMSG_MB_HDR,
+					  p->rxlen - SVMSG_MB_HDR);
+		}
+		ipck__svmsg_consume(ch);   /* not a message: one bad sender ends nothing */
+		if (r)
+			return r;
 	}
 	size_t len = p->rxlen - SVMSG_MB_HDR;
 	if (len > cap) {

@@ -17,13 +17,16 @@
  * under umask 0) and the file gets its exact mode= right after.
  * unix-dgram has no connection: dgram.c makes one (HELLO / WELCOME).
  * unix-dgram ?mailbox=1: many senders, one receiver, the listener's own
- * socket; a sender connects its socket to the path and sends, with no
- * greeting and no goodbye, and learns the receiver's close from the kernel
+ * socket; a sender connects its socket to the path and sends, between a
+ * HELLO datagram at its open and a BYE at its close (for ipck_accept:
+ * mailbox.c), and learns the receiver's close from the kernel
  * (ECONNREFUSED: -EPIPE).
  */
 #include "../sock.h"
+#include "../mailbox.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,6 +174,28 @@ static int ux_connect(ipck_chan *ch)
 	return ux_conn_init(ch, fd);
 }
 
+/* A mailbox sender's HELLO (open) or BYE (close): a datagram of the tag and
+ * its nonce (the kernel tells its pid). */
+static int uxd_mb_ctl(ipck_chan *ch, int tag, deadline_t dl)
+{
+	struct dgram_hdr h = {.tag = (uint8_t)tag};
+	unsigned char body[IPCK_MB_CTL_LEN];
+	struct iovec iov[2] = {{&h, sizeof(h)}, {body, sizeof(body)}};
+	struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
+	ipck__mb_body(ch, body);
+	for (;;) {
+		if (sendmsg(ch->fd, &m, MSG_NOSIGNAL) >= 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return errno == ECONNREFUSED ? -EPIPE : -errno;
+		int r = ipck__wait_fd(ch, ch->fd, POLLOUT, dl);
+		if (r)
+			return r;
+	}
+}
+
 static int uxd_connect(ipck_chan *ch)
 {
 	struct sockaddr_un sun;
@@ -186,6 +211,11 @@ static int uxd_connect(ipck_chan *ch)
 		r = connect(fd, (struct sockaddr *)&sun, len) < 0 ? -errno : 0;
 		if (!r)
 			r = ipck__fd_init(ch, fd, fd, ch->url.raw ? FRAME_NONE : FRAME_DGRAM);
+		if (!r && ch->url.mailbox) {   /* it is there once the receiver knows */
+			ipck__mb_sender_init(ch);
+			r = uxd_mb_ctl(ch, TAG_HELLO, ipck__deadline(ch->url.timeout_ms));
+			r = r == -EPIPE ? -ECONNREFUSED : r;
+		}
 	} else if (!r) {
 		r = set_passcred(fd, 1) ?: ipck__dgram_connect(ch, fd, (struct sockaddr *)&sun, len,
 							   &uxd_rdv,
@@ -398,8 +428,10 @@ static int ux_close(ipck_chan *ch)
 	struct sock_priv *p = ipck__priv(ch);
 	if (ch->role == ROLE_LISTENER)
 		ux_unbind(ch);
+	if (ipck__mb_says_bye(ch))
+		uxd_mb_ctl(ch, TAG_BYE, ipck__deadline(1000));
 	if (ch->url.mailbox)
-		ch->eof = true;   /* a mailbox sender says no goodbye */
+		ch->eof = true;   /* no goodbye of fdio.c's: it has its own */
 	free(p->mb_buf);
 	return ipck__fd_close(ch);
 }
