@@ -354,6 +354,9 @@ struct ipck_watch;
  * on the receiver's own queue, 0 or -EAGAIN (no room: called again soon). */
 int ipck__watch_start(struct ipck_watch **w, int peer_fd,
 		      int (*wake)(void *arg, uint32_t gen, bool dead), void *arg);
+/* Start one unless *w is this process's own (a forked child's copy is let go). */
+int ipck__watch_ensure(struct ipck_watch **w, int peer_fd,
+		       int (*wake)(void *arg, uint32_t gen, bool dead), void *arg);
 /* Before blocking: the generation armed, or -EPIPE when the peer is dead. */
 int64_t ipck__watch_arm(struct ipck_watch *w, deadline_t dl);
 void ipck__watch_disarm(struct ipck_watch *w);

@@ -19,6 +19,12 @@
  *
  * The thread blocks every signal (the caller's handlers never run on it) and
  * is stopped through an eventfd and joined by ipck__watch_stop.
+ *
+ * fork: a child inherits the channel and this struct, but not the thread,
+ * and shares the stop eventfd with its parent.  So the watcher knows the
+ * process that started it: in any other, stop only lets go of the child's
+ * copies (signalling would stop the parent's thread, and there is nothing
+ * to join), and ipck__watch_arm's callers start a watcher of their own.
  */
 #include "internal.h"
 #include <errno.h>
@@ -32,6 +38,7 @@
 struct ipck_watch {
 	pthread_mutex_t mu;
 	pthread_t th;
+	pid_t owner;            /* the process whose thread this is */
 	int stop_fd;            /* eventfd written by ipck__watch_stop */
 	int tfd;                /* timerfd at the armed deadline */
 	int peer_fd;            /* the channel's pidfd (not ours to close), or -1 */
@@ -114,6 +121,7 @@ int ipck__watch_start(struct ipck_watch **out, int peer_fd,
 	w->wake = wake;
 	w->arg = arg;
 	w->deadline = w->timer_at = -1;
+	w->owner = getpid();
 	w->stop_fd = eventfd(0, EFD_CLOEXEC);
 	w->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	int r = w->stop_fd < 0 || w->tfd < 0 ? -errno : 0;
@@ -164,10 +172,29 @@ bool ipck__watch_dead(struct ipck_watch *w)
 	return dead;
 }
 
+/* A forked child's copy: let go of its descriptors, nothing else. */
+static bool watch_forgot(struct ipck_watch *w)
+{
+	if (w->owner == getpid())
+		return false;
+	ipck__close_fd(w->stop_fd);
+	ipck__close_fd(w->tfd);
+	free(w);   /* its mutex may be a locked copy: not destroyed */
+	return true;
+}
+
+int ipck__watch_ensure(struct ipck_watch **w, int peer_fd,
+		       int (*wake)(void *arg, uint32_t gen, bool dead), void *arg)
+{
+	if (*w && watch_forgot(*w))
+		*w = NULL;
+	return *w ? 0 : ipck__watch_start(w, peer_fd, wake, arg);
+}
+
 void ipck__watch_stop(struct ipck_watch *w)
 {
 	uint64_t one = 1;
-	if (!w)
+	if (!w || watch_forgot(w))
 		return;
 	if (write(w->stop_fd, &one, sizeof(one)) < 0)
 		pthread_cancel(w->th);   /* cannot happen: an eventfd takes a write of 1 */

@@ -192,9 +192,7 @@ static int late(void *arg)
 	return 3;
 }
 
-/* A forked child closes the mailbox it inherited: nothing of ours ends.
- * (unix-dgram only: closing a queue channel inherited after a blocking
- * receive stops the parent's watcher thread, a limit of watch.c.) */
+/* A forked child closes the mailbox it inherited: nothing of ours ends. */
 static int close_copy(void *mb)
 {
 	return ipck_close(mb) ? 2 : 0;
@@ -215,10 +213,8 @@ static void behind(const char *scheme)
 	CHECK_EQ(wait_byte(j.ready[0], 'o'), 0);
 	accept_one(mb, &me, getpid());
 	accept_one(mb, &h, pid);   /* behind our five */
-	if (!strcmp(scheme, "unix-dgram")) {
-		CHECK_EQ(reap(spawn(close_copy, mb)), 0);
-		CHECK_EQ(ipck_recv(me, b, sizeof(b), 0), -ETIMEDOUT);
-	}
+	CHECK_EQ(reap(spawn(close_copy, mb)), 0);
+	CHECK_EQ(ipck_recv(me, b, sizeof(b), 0), -ETIMEDOUT);
 	CHECK_EQ(readable(ipck_pollfd(mb), 0), 1);   /* they wait in the mailbox */
 	CHECK_EQ(ipck_recv_from(mb, b, 0, &from, 0), -EMSGSIZE);
 	CHECK_EQ(ipck_next_size(mb), 1);

@@ -317,7 +317,7 @@ static int64_t pmsg_wake_gen(const struct pmsg_priv *p, ssize_t n)
 static ssize_t pmsg_block(ipck_chan *ch, struct pmsg_priv *p, deadline_t dl, int64_t *gen)
 {
 	int r;
-	if (!p->watch && (r = ipck__watch_start(&p->watch, ch->peer_fd, pmsg_wake, ch)))
+	if ((r = ipck__watch_ensure(&p->watch, ch->peer_fd, pmsg_wake, ch)))
 		return r;
 	*gen = ipck__watch_arm(p->watch, dl);
 	if (*gen < 0)

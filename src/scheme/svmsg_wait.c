@@ -193,7 +193,7 @@ void ipck__svmsg_consume(ipck_chan *ch)
 static ssize_t svw_block(ipck_chan *ch, struct svmsg_priv *p, deadline_t dl, uint32_t *gen)
 {
 	int r;
-	if (!p->watch && (r = ipck__watch_start(&p->watch, ch->peer_fd, svw_wake, p)))
+	if ((r = ipck__watch_ensure(&p->watch, ch->peer_fd, svw_wake, p)))
 		return r;
 	int64_t g = ipck__watch_arm(p->watch, dl);
 	if (g < 0)
