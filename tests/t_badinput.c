@@ -166,6 +166,7 @@ static void peer_gone_rows(ipck_chan *c)
 }
 
 static ipck_chan *parent_end;   /* a pair's other end, for the child to close */
+static int listening_fd = -1;   /* named schemes: a byte here once the listener is up */
 
 /* The child: waits for "go", makes its bad calls, sends 100 bytes, closes. */
 static int peer_main(void *arg)
@@ -174,8 +175,9 @@ static int peer_main(void *arg)
 	char msg[100];
 	int before = check_failures;
 	memset(msg, 'm', sizeof(msg));
+	char go;
 	ipck_close(parent_end);
-	if (!c && ipck_open(&c, getenv("BADINPUT_URL"), 0) < 0)
+	if (!c && (read(listening_fd, &go, 1) != 1 || ipck_open(&c, getenv("BADINPUT_URL"), 0) < 0))
 		return 1;
 	CHECK_EQ(ipck_recv(c, msg, sizeof(msg), 10000), 2);
 	conn_rows(c);
@@ -236,13 +238,25 @@ static void named_scheme(const struct ipck_scheme *sc, const char *url)
 	ROW(fmt("unlink, nothing there"), ipck_unlink(url), -ENOENT);
 	ROW("connect, nobody listens", ipck_open(&x, quick, 0), -ECONNREFUSED);
 	option_rows(sc, url);
-	CHECK_OK(ipck_open(&l, url, IPCK_LISTEN));
-	if (!l)
-		return;
-	listener_rows(l, url);
+	/* The peer is forked before the listener exists, and connects when told:
+	 * a listener may run a thread (svmsg), and a child forked from a process
+	 * with threads may not start threads of its own (POSIX allows it only
+	 * async-signal-safe calls; ThreadSanitizer kills it). */
+	int go[2];
+	CHECK_SYS(pipe(go));
 	setenv("BADINPUT_URL", url, 1);
-	fflush(stdout);
+	listening_fd = go[0];
 	pid_t pid = spawn(peer_main, NULL);
+	close(go[0]);
+	CHECK_OK(ipck_open(&l, url, IPCK_LISTEN));
+	if (l)
+		listener_rows(l, url);
+	CHECK_EQ(write(go[1], "g", 1), 1);
+	close(go[1]);
+	if (!l) {
+		reap(pid);
+		return;
+	}
 	CHECK_OK(ipck_accept(l, &s, 10000));
 	if (s)
 		connected_rows(s, pid);

@@ -3,8 +3,9 @@
  * never a message in part.
  *   - Every scheme with flow control, its receiver not reading: sends with
  *     timeout 0 until the transport is full (pipe and socket buffers, queue
- *     depth and msgmnb, RLIMIT_SIGPENDING for signal:, the ring): then
- *     -ETIMEDOUT (a timeout of 50 ms takes about that long).  The receiver
+ *     depth and msgmnb, RLIMIT_SIGPENDING for signal: (as root, as a user
+ *     of its own), the ring): then -ETIMEDOUT (a timeout of 50 ms takes
+ *     about that long).  The receiver
  *     then gets every message that was accepted, whole, in order, and
  *     nothing more.  udp has no flow control (the kernel drops): skipped;
  *     file: is a log on disk, bounded by the disk only (20,000 go).
@@ -18,6 +19,7 @@
 #include "internal.h"
 #include <grp.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MSG 1000
@@ -73,13 +75,13 @@ static long fill(ipck_chan *c)
 	return n;
 }
 
-static void full_scheme(const struct ipck_scheme *sc)
+static void full_scheme(const struct ipck_scheme *sc, const char *name)
 {
 	char url[PATH_MAX];
 	ipck_chan *l = NULL, *a = NULL, *b = NULL;
 	long got = 0;
 	unsigned char m[MSG];
-	snprintf(url, sizeof(url), "%s", test_url(sc->info.name));
+	snprintf(url, sizeof(url), "%s", name);
 	setenv("KLIMITS_URL", url, 1);
 	CHECK_SYS(pipe(go));
 	CHECK_SYS(pipe(res));
@@ -124,6 +126,24 @@ static void full_scheme(const struct ipck_scheme *sc)
 	ipck_unlink(url);
 }
 
+/*
+ * signal: RLIMIT_SIGPENDING counts the pending signals of every process of
+ * the receiver's user, so another program of that user moves the bound
+ * under the test (a send accepted after the one that timed out): as root,
+ * fill as a user of our own, in a directory it may write.
+ */
+static int own_user_full(void *arg)
+{
+	const struct ipck_scheme *sc = arg;
+	uid_t uid = 60000 + (uid_t)(getpid() % 5000);
+	const char *dir = fmt("%s/own", test_dir());
+	if (mkdir(dir, 0700) || chown(dir, uid, uid) || chmod(test_dir(), 0711) ||
+	    setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid))
+		return 3;
+	full_scheme(sc, fmt("%s:%s/%s", sc->info.name, dir, sc->info.name));
+	return check_failures ? 1 : 0;
+}
+
 /* As a user of our own, so that no other process's queues are counted. */
 static int msgqueue_limit(void *arg)
 {
@@ -156,8 +176,10 @@ int main(int argc, char **argv)
 			continue;
 		if (sc->info.caps & IPCK_CAP_LOSSY)
 			printf("%-14s no flow control: the kernel drops, a send never fills\n", sc->info.name);
+		else if (!strcmp(sc->info.name, "signal") && geteuid() == 0)
+			CHECK_EQ(reap(spawn(own_user_full, (void *)sc)), 0);
 		else
-			full_scheme(sc);
+			full_scheme(sc, test_url(sc->info.name));
 	}
 	if (scheme_wanted("pmsg", argc, argv) && geteuid() == 0)
 		CHECK_EQ(reap(spawn(msgqueue_limit, (void *)test_url("pmsg"))), 0);
