@@ -98,7 +98,7 @@ int ipck__ring_attach(ipck_chan *ch, int me)
 	r->tx = base + (r->mpmc ? 0 : (uint64_t)me * cap);
 	r->rx = base + (r->mpmc ? 0 : (uint64_t)!me * cap);
 	r->prod = r->cons_seen = r->cons = 0;
-	r->edge = RING_HOT < cap ? RING_HOT : cap;
+	r->edge = RING_HOT < cap ? RING_HOT : UINT64_MAX;
 	static _Atomic uint32_t never;   /* MPMC: nobody's closing counts */
 	r->peer_closed = r->mpmc ? &never : &h->side[!me].closed;
 	r->tx_rd = r->mpmc ? 0 : 2u * (unsigned)me;     /* wait words: see tx_dir */
@@ -206,9 +206,9 @@ static int wrap_early(ipck_chan *ch, uint64_t need)
 	struct ring *r = ipck__priv(ch);
 	uint64_t off = r->prod & r->mask;
 	bool answered = r->answered;
-	if (off + need <= r->edge || r->edge == r->cap)
+	if (r->prod + need <= r->edge)
 		return 0;
-	r->edge = r->cap;
+	r->edge = r->prod - off + r->cap + RING_HOT;   /* next lap's look */
 	r->answered = false;
 	/* Room for a whole ring: the reader is at r->prod (cons reloaded). */
 	return answered && need <= off ? tx_room(ch, r->cap) : 0;
@@ -227,7 +227,8 @@ static int spsc_reserve(ipck_chan *ch, size_t len, void **ptr, int timeout_ms)
 		if (e < 0 || (e = tx_wait(ch, r->cap - off, timeout_ms)))
 			return e;
 		ring_publish(r, r->cap - off, REC_PAD);
-		r->edge = RING_HOT < r->cap ? RING_HOT : r->cap;
+		if (RING_HOT < r->cap)
+			r->edge = r->prod + RING_HOT;
 		off = 0;
 	}
 	e = tx_wait(ch, need, timeout_ms);
@@ -396,7 +397,8 @@ static inline unsigned char *tx_fast(ipck_chan *ch, uint64_t need)
 {
 	struct ring *r = ipck__priv(ch);
 	uint64_t p = r->prod, off = p & r->mask;
-	if (likely(r->fast && !r->resv && off + need <= r->edge && p + need - r->cons_seen <= r->cap &&
+	if (likely(r->fast && !r->resv && off + need <= r->cap && p + need <= r->edge &&
+		   p + need - r->cons_seen <= r->cap &&
 		   !ch->eof && !peer_closed(r)))
 		return r->tx + off + REC_HDR;
 	return NULL;

@@ -140,7 +140,7 @@ struct ring {
 	struct ring_dir *txd;
 	unsigned char *tx;
 	uint64_t prod;              /* next record goes here (private) */
-	uint64_t edge;              /* offset past which the inline path stops: RING_HOT, then cap */
+	uint64_t edge;              /* position of the next early-wrap look (RING_HOT into a lap) */
 	uint64_t cons_seen;         /* the reader's position as last read */
 	uint32_t resv;              /* reserved record bytes, 0: none */
 	uint32_t resv_len;
