@@ -98,6 +98,7 @@ int ipck__ring_attach(ipck_chan *ch, int me)
 	r->tx = base + (r->mpmc ? 0 : (uint64_t)me * cap);
 	r->rx = base + (r->mpmc ? 0 : (uint64_t)!me * cap);
 	r->prod = r->cons_seen = r->cons = 0;
+	r->edge = RING_HOT < cap ? RING_HOT : UINT64_MAX;
 	static _Atomic uint32_t never;   /* MPMC: nobody's closing counts */
 	r->peer_closed = r->mpmc ? &never : &h->side[!me].closed;
 	r->tx_rd = r->mpmc ? 0 : 2u * (unsigned)me;     /* wait words: see tx_dir */
@@ -192,6 +193,27 @@ static int tx_wait(ipck_chan *ch, uint64_t need, int timeout_ms)
 	return peer_closed(r) ? -EPIPE : 0;
 }
 
+/*
+ * A record would cross r->edge: once a lap, at RING_HOT, see whether we
+ * exchange messages (we waited for one since the last look) and the reader
+ * has taken everything.  If so, fill the rest of the ring with a PAD now
+ * and start again at 0: the few lines both sides keep using stay in their
+ * first-level caches, where handing a line over costs least.  A stream
+ * goes on through the whole ring (its reader stays a batch behind).
+ */
+static int wrap_early(ipck_chan *ch, uint64_t need)
+{
+	struct ring *r = ipck__priv(ch);
+	uint64_t off = r->prod & r->mask;
+	bool answered = r->answered;
+	if (r->prod + need <= r->edge)
+		return 0;
+	r->edge = r->prod - off + r->cap + RING_HOT;   /* next lap's look */
+	r->answered = false;
+	/* Room for a whole ring: the reader is at r->prod (cons reloaded). */
+	return answered && need <= off ? tx_room(ch, r->cap) : 0;
+}
+
 static int spsc_reserve(ipck_chan *ch, size_t len, void **ptr, int timeout_ms)
 {
 	struct ring *r = ipck__priv(ch);
@@ -199,15 +221,17 @@ static int spsc_reserve(ipck_chan *ch, size_t len, void **ptr, int timeout_ms)
 
 	if (unlikely(ch->eof || peer_closed(r)))
 		return -EPIPE;   /* closed, or found dead by a receive */
-	if (unlikely(r->cap - off < need)) {
+	int e = r->cap - off < need ? 1 : wrap_early(ch, need);
+	if (unlikely(e)) {
 		/* Records never wrap: fill the end with a PAD record. */
-		int e = tx_wait(ch, r->cap - off, timeout_ms);
-		if (e)
+		if (e < 0 || (e = tx_wait(ch, r->cap - off, timeout_ms)))
 			return e;
 		ring_publish(r, r->cap - off, REC_PAD);
+		if (RING_HOT < r->cap)
+			r->edge = r->prod + RING_HOT;
 		off = 0;
 	}
-	int e = tx_wait(ch, need, timeout_ms);
+	e = tx_wait(ch, need, timeout_ms);
 	if (e)
 		return e;
 	r->resv = (uint32_t)need;
@@ -347,6 +371,7 @@ static int spsc_peek(ipck_chan *ch, const void **ptr, size_t *len, int timeout_m
 	if (unlikely(e == 0))
 		e = rx_await(ch, &l, timeout_ms);
 	r->streak = false;
+	r->answered = true;
 	if (e < 0)
 		return e;
 	r->peek = (uint32_t)rec_size(l);
@@ -372,7 +397,8 @@ static inline unsigned char *tx_fast(ipck_chan *ch, uint64_t need)
 {
 	struct ring *r = ipck__priv(ch);
 	uint64_t p = r->prod, off = p & r->mask;
-	if (likely(r->fast && !r->resv && off + need <= r->cap && p + need - r->cons_seen <= r->cap &&
+	if (likely(r->fast && !r->resv && off + need <= r->cap && p + need <= r->edge &&
+		   p + need - r->cons_seen <= r->cap &&
 		   !ch->eof && !peer_closed(r)))
 		return r->tx + off + REC_HDR;
 	return NULL;
@@ -525,6 +551,7 @@ ssize_t ipck__ring_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
 		l = rx_fast_wait(r, timeout_ms);
 	if (likely(l >= 0 && (size_t)l <= cap)) {
 		r->streak = !waited;
+		r->answered |= waited;
 		memcpy(buf, r->rx + (r->cons & r->mask) + REC_HDR, (size_t)l);
 		r->cons += rec_size((uint64_t)l);
 		/* Release: our reads of the record before the writer may reuse it. */

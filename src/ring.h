@@ -35,6 +35,7 @@
 #define RING_CAP_MIN  4096u
 #define RING_CAP_MAX  (1u << 30)
 #define RING_CAP_DEF  (1u << 20)
+#define RING_HOT      4096u         /* where an exchange of messages wraps early */
 #define RING_SLICE_MS 40            /* longest sleep before looking at the peer again */
 
 #define RING_MPMC     0x1u          /* ring_hdr.flags: one shared ring */
@@ -130,6 +131,7 @@ struct ring {
 	bool mpmc, claimed, polling, light;
 	bool fast;                  /* claimed SPSC side: the inline paths apply */
 	bool streak;                /* the last receive did not wait: we chase a writer */
+	bool answered;              /* a receive waited since the writer's last early-wrap look */
 	uint64_t batch;             /* how far ahead a chased writer should get */
 	uint64_t prod_seen;         /* its position at the last look */
 	_Atomic uint32_t *peer_closed;  /* the peer's closed flag (a zero for MPMC) */
@@ -138,6 +140,7 @@ struct ring {
 	struct ring_dir *txd;
 	unsigned char *tx;
 	uint64_t prod;              /* next record goes here (private) */
+	uint64_t edge;              /* position of the next early-wrap look (RING_HOT into a lap) */
 	uint64_t cons_seen;         /* the reader's position as last read */
 	uint32_t resv;              /* reserved record bytes, 0: none */
 	uint32_t resv_len;
