@@ -104,10 +104,16 @@ static void relay_close(void *ctx)
 	struct rpeer *p = ctx;
 	ipck_close(p->c);
 	ipck_close(p->l);
-	if (p->relay > 0) {
-		kill(p->relay, SIGTERM);   /* it prints totals and removes FROM */
-		waitpid(p->relay, NULL, 0);
+	/* B's end closed: the relay sees TO end and exits, removing FROM; a
+	 * SIGTERM (which prints totals) only if it has not within 2 s. */
+	for (int i = 0; p->relay > 0 && i < 200; i++) {
+		if (waitpid(p->relay, NULL, WNOHANG) != 0)
+			p->relay = 0;   /* reaped (or not ours): never signal it */
+		else
+			nanosleep(&(struct timespec){0, 10000000}, NULL);
 	}
+	if (p->relay > 0 && kill(p->relay, SIGTERM) == 0)
+		waitpid(p->relay, NULL, 0);
 	free(p);
 }
 
