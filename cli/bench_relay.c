@@ -129,10 +129,11 @@ static void cleanup(const char *dir, const char *scheme)
 static void cleanup_pshm(const char *dir) { cleanup(dir, "pshm"); }
 static void cleanup_unix(const char *dir) { cleanup(dir, "unix"); }
 
-/* The relay holds 64 KiB per direction. */
+/* The relay carries what both sides carry: a default ring's record (1 MiB
+ * less its 8-byte header), a framed stream message (16 MiB). */
 const struct ipck_bench_peer cli_relay_pshm = {
-	"relay-pshm", 64u << 10, open_pshm, relay_send, relay_recv, relay_close, cleanup_pshm,
+	"relay-pshm", (1u << 20) - 8, open_pshm, relay_send, relay_recv, relay_close, cleanup_pshm,
 };
 const struct ipck_bench_peer cli_relay_unix = {
-	"relay-unix", 64u << 10, open_unix, relay_send, relay_recv, relay_close, cleanup_unix,
+	"relay-unix", 16u << 20, open_unix, relay_send, relay_recv, relay_close, cleanup_unix,
 };

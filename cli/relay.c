@@ -2,11 +2,18 @@
  * relay.c - ipckit relay [--both] [--stats] [-t MS] FROM TO
  *
  * Listens on FROM, connects to TO, and forwards every message FROM -> TO
- * (and TO -> FROM with --both) until a side ends.  A message is received
- * only when the one before it has been sent, so the relay holds at most one
- * message per direction; a message the next scheme cannot carry stops the
- * relay with an error instead of being cut.  SIGINT/SIGTERM: the message in
- * hand is still delivered, totals are printed, FROM's objects are removed.
+ * (and TO -> FROM with --both) until a side ends.  The relay takes from
+ * FROM only what is there already, one message or, when TO is a framed
+ * stream that takes many in one write, a batch of at most MANY; it sends
+ * them before it takes more.  A message the next scheme cannot carry stops
+ * the relay with an error instead of being cut.  SIGINT/SIGTERM: what it
+ * holds and what waits in FROM is still delivered, totals are printed,
+ * FROM's objects are removed.
+ *
+ * A ring FROM (pshm:, svshm:, mmap:) is relayed in place: ipck_peek, one
+ * copy into TO, ipck_release.  One way, the library waits on FROM itself
+ * (a ring spins, then sleeps), in slices, and the coarse clock is read
+ * every TICK_MSGS messages, not for each.
  */
 #include "cli.h"
 #include <errno.h>
@@ -31,6 +38,7 @@ static const char relay_help[] =
 #define GRACE_MS 2000   /* after a signal: time left to deliver what we hold */
 #define TICK_MSGS 8     /* messages between two looks at the clock */
 #define BUF_MIN  (64u << 10)
+#define MANY     64     /* messages in one batch (ipck_send_many's limit) */
 
 struct dir {
 	ipck_chan *src, *dst;
@@ -38,6 +46,9 @@ struct dir {
 	bool peek;               /* FROM lends its messages in place (a ring) */
 	unsigned char *buf;      /* else they are received here */
 	size_t cap, limit;       /* buf's size; the largest message both carry */
+	bool gather;             /* TO takes many in one write: batch what is there */
+	struct iovec v[MANY];    /* the batch in buf */
+	size_t nv, used;
 	unsigned long long msgs, bytes;
 	bool ended;
 };
@@ -101,6 +112,8 @@ static int dir_init(struct dir *d, ipck_chan *src, ipck_chan *dst, const char *s
 	d->limit = a < b ? a : b;
 	if (d->peek)
 		return 0;
+	const struct ipck_scheme_info *si = cli_scheme_of(dn);
+	d->gather = si && (si->caps & IPCK_CAP_STREAM) && !strstr(dn, "raw=1");
 	d->cap = d->limit < BUF_MIN ? d->limit + 1 : BUF_MIN;
 	d->buf = malloc(d->cap);
 	return d->buf ? 0 : cli_err(-ENOMEM, "relay");
@@ -152,7 +165,7 @@ static int take(struct dir *d, const void **p, size_t *n, int tmo)
 	}
 }
 
-/* Send the message in hand to TO; after a signal, a last GRACE_MS. */
+/* Send the message peeked on FROM to TO; after a signal, a last GRACE_MS. */
 static int forward(struct dir *d, struct ticker *t, const void *p, size_t n)
 {
 	ssize_t r = ipck_send(d->dst, p, n, t->stop ? GRACE_MS : SLICE_MS);
@@ -163,11 +176,51 @@ static int forward(struct dir *d, struct ticker *t, const void *p, size_t n)
 	if (r < 0)
 		return cli_err((int)r, "%s: message %llu (%zu bytes) not delivered",
 			       d->dname, d->msgs + 1, n);
-	if (d->peek)
-		ipck_release(d->src);
+	ipck_release(d->src);
 	d->msgs++;
 	d->bytes += n;
 	return 0;
+}
+
+/* Send the batch in buf to TO, as few writes as it takes. */
+static int flush(struct dir *d, struct ticker *t)
+{
+	for (size_t i = 0; i < d->nv;) {
+		ssize_t r = ipck_send_many(d->dst, d->v + i, d->nv - i, t->stop ? GRACE_MS : SLICE_MS);
+		if (r == -ETIMEDOUT && !t->stop) {   /* TO is full: wait, in slices */
+			tick(t);
+			continue;
+		}
+		if (r == -EMSGSIZE)
+			return too_big(d, d->v[i].iov_len);
+		if (r < 0)
+			return cli_err((int)r, "%s: message %llu (%zu bytes) not delivered",
+				       d->dname, d->msgs + 1, d->v[i].iov_len);
+		for (size_t k = i + (size_t)r; i < k; i++)
+			d->msgs++, d->bytes += d->v[i].iov_len;
+	}
+	d->nv = d->used = 0;
+	return 0;
+}
+
+/*
+ * The message in d->buf, and when TO takes many at once, those waiting
+ * behind it that fit: a batch, then sent.  Returns messages sent, or -1.
+ */
+static long batch(struct dir *d, struct ticker *t, size_t n, int *err)
+{
+	d->v[0] = (struct iovec){d->buf, n};
+	d->nv = 1;
+	d->used = n;
+	while (d->gather && d->nv < MANY && d->used < d->cap) {
+		ssize_t r = ipck_recv(d->src, d->buf + d->used, d->cap - d->used, 0);
+		if (r < 0)
+			break;   /* none, too large, or the end: the next take sees it */
+		d->v[d->nv++] = (struct iovec){d->buf + d->used, (size_t)r};
+		d->used += (size_t)r;
+	}
+	long k = (long)d->nv;
+	return (*err = flush(d, t)) ? -1 : k;
 }
 
 /*
@@ -177,7 +230,7 @@ static int forward(struct dir *d, struct ticker *t, const void *p, size_t n)
  */
 static long pump(struct dir *d, struct ticker *t, int tmo, int *err)
 {
-	long k = 0;
+	long k = 0, next = TICK_MSGS;
 	while (!d->ended && !*err) {
 		const void *p;
 		size_t n;
@@ -188,7 +241,11 @@ static long pump(struct dir *d, struct ticker *t, int tmo, int *err)
 			d->ended = true;
 		else if (r)
 			*err = r < 0 ? cli_err(r, "%s: recv", d->sname) : r;
-		else if (!(*err = forward(d, t, p, n)) && !(++k % TICK_MSGS) && tick(t))
+		else if (d->peek)
+			k += (*err = forward(d, t, p, n)) ? 0 : 1;
+		else
+			k += batch(d, t, n, err);
+		if (!*err && k >= next && (next = k + TICK_MSGS) && tick(t))
 			break;
 	}
 	return *err ? -1 : k;

@@ -1,6 +1,7 @@
 #!/bin/sh
 # t_relay.sh - ipckit relay between real processes: shared memory (relayed
-# in place) to a queue, a queue to a socket, a message too large for TO,
+# in place) to a queue, a socket to a FIFO (batched), a queue to a socket,
+# a message too large for TO,
 # SIGTERM in the middle (totals, exit 130, FROM removed), --both.
 set -u
 D=$IPCK_TEST_DIR
@@ -31,6 +32,15 @@ wait $lp || fail "relay pshm -> pmsg: exit $? ($(cat "$D/err1"))"
 wait $rp || fail "recv from pmsg: exit $? ($(cat "$D/rerr1"))"
 cmp -s "$D/lines" "$D/out1" || fail "pshm -> pmsg: $(wc -l <"$D/out1") lines, not 1..3000 in order"
 [ ! -e "/dev/shm/$T-s1" ] || fail "the relay left pshm:/$T-s1 behind"
+
+# 1b. unix -> fifo (a framed stream: what waits in FROM goes in one write)
+$K recv -l -n 3000 -t 30000 "fifo:$D/f1" >"$D/out1b" 2>"$D/rerr1b" & rp=$!
+await_url "$D/f1"
+$K relay -t 30000 "unix:$D/u1" "fifo:$D/f1" 2>"$D/err1b" & lp=$!
+send_retry "unix:$D/u1" <"$D/lines" || fail "send into unix relay: exit $?"
+wait $lp || fail "relay unix -> fifo: exit $? ($(cat "$D/err1b"))"
+wait $rp || fail "recv from fifo: exit $? ($(cat "$D/rerr1b"))"
+cmp -s "$D/lines" "$D/out1b" || fail "unix -> fifo: $(wc -l <"$D/out1b") lines, not 1..3000 in order"
 
 # 2. a message too large for the queue stops the relay; nothing is cut
 head -c 20000 /dev/zero >"$D/big"
