@@ -13,11 +13,12 @@
  * A ring FROM (pshm:, svshm:, mmap:) is relayed in place: ipck_peek, one
  * copy into TO, ipck_release.  One way, the library waits on FROM itself
  * (a ring spins, then sleeps), in slices, and the coarse clock is read
- * every TICK_MSGS messages, not for each.
+ * every TICK_MSGS messages of a ring, not for each.
  */
 #include "cli.h"
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -36,7 +37,8 @@ static const char relay_help[] =
 #define SLICE_MS 100    /* longest wait before looking at the signals again */
 #define CHECK_MS 100    /* how often signals and --stats are looked at */
 #define GRACE_MS 2000   /* after a signal: time left to deliver what we hold */
-#define TICK_MSGS 8     /* messages between two looks at the clock */
+#define TICK_MSGS 8     /* ring messages between two looks at the clock */
+#define TURN_MSGS 256   /* --both: messages one way before looking the other */
 #define BUF_MIN  (64u << 10)
 #define MANY     64     /* messages in one batch (ipck_send_many's limit) */
 
@@ -224,14 +226,15 @@ static long batch(struct dir *d, struct ticker *t, size_t n, int *err)
 }
 
 /*
- * Move messages until FROM has had none for tmo, ends or fails, or a
- * signal comes (looked at every TICK_MSGS messages: the clock is not read
- * for each).  Returns messages moved, or -1 (*err set).
+ * Move messages until FROM has had none for tmo, ends or fails, max have
+ * gone, or a signal comes.  Returns messages moved, or -1 (*err set).
  */
-static long pump(struct dir *d, struct ticker *t, int tmo, int *err)
+static long pump(struct dir *d, struct ticker *t, int tmo, long max, int *err)
 {
-	long k = 0, next = TICK_MSGS;
-	while (!d->ended && !*err) {
+	/* A ring moves a message in tens of ns, the coarse clock costs a few:
+	 * read it every TICK_MSGS; a kernel scheme's system calls dwarf it. */
+	long k = 0, every = d->peek ? TICK_MSGS : 1, next = every;
+	while (!d->ended && !*err && k < max) {
 		const void *p;
 		size_t n;
 		int r = take(d, &p, &n, tmo);
@@ -245,7 +248,7 @@ static long pump(struct dir *d, struct ticker *t, int tmo, int *err)
 			k += (*err = forward(d, t, p, n)) ? 0 : 1;
 		else
 			k += batch(d, t, n, err);
-		if (!*err && k >= next && (next = k + TICK_MSGS) && tick(t))
+		if (!*err && k >= next && (next = k + every) && tick(t))
 			break;
 	}
 	return *err ? -1 : k;
@@ -256,7 +259,7 @@ static int relay_one(struct dir *d, struct ticker *t)
 {
 	int err = 0;
 	while (!d->ended && !err && !tick(t))
-		pump(d, t, SLICE_MS, &err);
+		pump(d, t, SLICE_MS, LONG_MAX, &err);
 	return err;
 }
 
@@ -265,8 +268,8 @@ static int relay_both(struct dir *d, struct ticker *t)
 {
 	int fds[2] = {ipck_pollfd(d[0].src), ipck_pollfd(d[1].src)}, err = 0;
 	for (int spins = 0; !err && !d[0].ended && !d[1].ended;) {
-		long moved = pump(&d[0], t, 0, &err);
-		moved += err ? 0 : pump(&d[1], t, 0, &err);
+		long moved = pump(&d[0], t, 0, TURN_MSGS, &err);   /* turns: neither starves */
+		moved += err ? 0 : pump(&d[1], t, 0, TURN_MSGS, &err);
 		if (err || tick(t))
 			break;
 		if (moved || ++spins < 64)   /* a short spin before sleeping */
@@ -285,7 +288,7 @@ static int relay_loop(struct dir *d, int nd, bool stats)
 	int err = nd == 1 ? relay_one(d, &t) : relay_both(d, &t);
 	int64_t end = now_ms() + GRACE_MS;
 	for (int i = 0; i < nd && t.stop && !err; i++)   /* deliver what arrived */
-		while (!err && now_ms() < end && pump(&d[i], &t, 0, &err) > 0)
+		while (!err && now_ms() < end && pump(&d[i], &t, 0, LONG_MAX, &err) > 0)
 			;
 	if (stats || t.stop) {
 		unsigned long long m, b;
