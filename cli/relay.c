@@ -2,15 +2,23 @@
  * relay.c - ipckit relay [--both] [--stats] [-t MS] FROM TO
  *
  * Listens on FROM, connects to TO, and forwards every message FROM -> TO
- * (and TO -> FROM with --both) until a side ends.  A message is received
- * only when the one before it has been sent, so the relay holds at most one
- * message per direction; a message the next scheme cannot carry stops the
- * relay with an error instead of being cut.  SIGINT/SIGTERM: the message in
- * hand is still delivered, totals are printed, FROM's objects are removed.
+ * (and TO -> FROM with --both) until a side ends.  The relay takes from
+ * FROM only what is there already, one message or, when TO is a framed
+ * stream that takes many in one write, a batch of at most MANY; it sends
+ * them before it takes more.  A message the next scheme cannot carry stops
+ * the relay with an error instead of being cut.  SIGINT/SIGTERM: what it
+ * holds and what waits in FROM is still delivered, totals are printed,
+ * FROM's objects are removed.
+ *
+ * A ring FROM (pshm:, svshm:, mmap:) is relayed in place: ipck_peek, one
+ * copy into TO, ipck_release.  One way, the library waits on FROM itself
+ * (a ring spins, then sleeps), in slices, and the coarse clock is read
+ * every TICK_MSGS messages of a ring, not for each.
  */
 #include "cli.h"
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -26,126 +34,270 @@ static const char relay_help[] =
 	"Exit status: 0 a side ended, 1 failed, 2 bad usage, 130 interrupted.\n"
 	"Example: ipckit relay pmsg:/in unix:/tmp/out.sock\n";
 
+#define SLICE_MS 100    /* longest wait before looking at the signals again */
+#define CHECK_MS 100    /* how often signals and --stats are looked at */
+#define GRACE_MS 2000   /* after a signal: time left to deliver what we hold */
+#define TICK_MSGS 8     /* ring messages between two looks at the clock */
+#define TURN_MSGS 256   /* --both: messages one way before looking the other */
+#define BUF_MIN  (64u << 10)
+#define MANY     64     /* messages in one batch (ipck_send_many's limit) */
+
 struct dir {
 	ipck_chan *src, *dst;
 	const char *sname, *dname;
-	unsigned char *buf;
-	size_t cap;
+	bool peek;               /* FROM lends its messages in place (a ring) */
+	unsigned char *buf;      /* else they are received here */
+	size_t cap, limit;       /* buf's size; the largest message both carry */
+	bool gather;             /* TO takes many in one write: batch what is there */
+	struct iovec v[MANY];    /* the batch in buf */
+	size_t nv, used;
 	unsigned long long msgs, bytes;
 	bool ended;
 };
 
-static double now_s(void)
+/* The clock of the loop: when to look at the signals, the --stats line. */
+struct ticker {
+	const struct dir *d;
+	int nd;
+	int64_t next, t0, last;
+	unsigned long long last_m, last_b;
+	bool stats, stop;
+};
+
+/* The coarse clock: a few ns, where the fine one costs as much as a message. */
+static int64_t now_ms(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Deliver one message in hand; after a signal, a last 2 s of grace. */
-static int deliver(struct dir *d, size_t n)
+static void totals(const struct dir *d, int nd, unsigned long long *m, unsigned long long *b)
 {
-	ssize_t r = cli_send(d->dst, d->buf, n, -1);
-	if (r == -EINTR)
-		r = ipck_send(d->dst, d->buf, n, 2000);
+	*m = *b = 0;
+	for (int i = 0; i < nd; i++)
+		*m += d[i].msgs, *b += d[i].bytes;
+}
+
+/*
+ * Look at the clock, and every CHECK_MS at the signals (and print the
+ * --stats line every second).  true once a signal has arrived.
+ */
+static bool tick(struct ticker *t)
+{
+	int64_t now = now_ms();
+	if (t->stop || now < t->next)
+		return t->stop;
+	t->next = now + CHECK_MS;
+	if (t->stats && now - t->last >= 1000) {
+		unsigned long long m, b;
+		double dt = (now - t->last) / 1e3;
+		totals(t->d, t->nd, &m, &b);
+		fprintf(stderr, "relay: %.0f msg/s, %.2f MB/s\n",
+			(m - t->last_m) / dt, (b - t->last_b) / dt / 1e6);
+		t->last = now, t->last_m = m, t->last_b = b;
+	}
+	return t->stop = cli_interrupted();
+}
+
+/*
+ * Set up a direction.  A ring is relayed in place: peek on FROM, one copy
+ * into TO, release.  Anything else is received into a buffer that grows up
+ * to the largest message both schemes carry.
+ */
+static int dir_init(struct dir *d, ipck_chan *src, ipck_chan *dst, const char *sn, const char *dn)
+{
+	const void *p;
+	size_t n, a = ipck_max_msg(src), b = ipck_max_msg(dst);
+	*d = (struct dir){.src = src, .dst = dst, .sname = sn, .dname = dn};
+	d->peek = ipck_peek(src, &p, &n, 0) != -ENOTSUP;
+	d->limit = a < b ? a : b;
+	if (d->peek)
+		return 0;
+	const struct ipck_scheme_info *si = cli_scheme_of(dn);
+	d->gather = si && (si->caps & IPCK_CAP_STREAM) && !strstr(dn, "raw=1");
+	d->cap = d->limit < BUF_MIN ? d->limit + 1 : BUF_MIN;
+	d->buf = malloc(d->cap);
+	return d->buf ? 0 : cli_err(-ENOMEM, "relay");
+}
+
+static int too_big(const struct dir *d, size_t n)
+{
+	return cli_err(-EMSGSIZE, "%s: message %llu has %zu bytes, more than it carries (%zu): stopping",
+		       d->dname, d->msgs + 1, n, ipck_max_msg(d->dst));
+}
+
+/* A receive into buf said -EMSGSIZE: make room for the message, or stop. */
+static int grow(struct dir *d)
+{
+	ssize_t want = ipck_next_size(d->src);
+	if (want < 0 && d->cap > d->limit)
+		return cli_err(-EMSGSIZE, "%s: message %llu is larger than %s carries (%zu): stopping",
+			       d->sname, d->msgs + 1, d->dname, ipck_max_msg(d->dst));
+	if (want > 0 && (size_t)want > ipck_max_msg(d->dst))
+		return too_big(d, (size_t)want);
+	size_t cap = want > 0 ? (size_t)want : d->limit + 1;
+	unsigned char *b = realloc(d->buf, cap);
+	if (!b)
+		return cli_err(-ENOMEM, "%s", d->sname);
+	d->buf = b;
+	d->cap = cap;
+	return 0;
+}
+
+/*
+ * The next message of FROM in *p, *n: in place (ipck_release when done) or
+ * in d->buf.  0, -ETIMEDOUT, -EPIPE or -ECONNRESET (FROM ended), or 1 when
+ * an error was reported.
+ */
+static int take(struct dir *d, const void **p, size_t *n, int tmo)
+{
+	if (d->peek)
+		return ipck_peek(d->src, p, n, tmo);
+	for (;;) {
+		ssize_t r = ipck_recv(d->src, d->buf, d->cap, tmo);
+		if (r >= 0) {
+			*p = d->buf, *n = (size_t)r;
+			return 0;
+		}
+		if (r != -EMSGSIZE)
+			return (int)r;
+		if (grow(d))
+			return 1;
+	}
+}
+
+/* Send the message peeked on FROM to TO; after a signal, a last GRACE_MS. */
+static int forward(struct dir *d, struct ticker *t, const void *p, size_t n)
+{
+	ssize_t r = ipck_send(d->dst, p, n, t->stop ? GRACE_MS : SLICE_MS);
+	while (r == -ETIMEDOUT && !t->stop)   /* TO is full: wait, in slices */
+		r = ipck_send(d->dst, p, n, tick(t) ? GRACE_MS : SLICE_MS);
 	if (r == -EMSGSIZE)
-		return cli_err((int)r, "%s: message %llu has %zu bytes, more than it carries (%zu): stopping",
-			       d->dname, d->msgs + 1, n, ipck_max_msg(d->dst));
+		return too_big(d, n);
 	if (r < 0)
 		return cli_err((int)r, "%s: message %llu (%zu bytes) not delivered",
 			       d->dname, d->msgs + 1, n);
+	ipck_release(d->src);
 	d->msgs++;
 	d->bytes += n;
 	return 0;
 }
 
-/* Move what is there now; returns messages moved, or -1 on a failure. */
-static long pump(struct dir *d, int *err)
+/* Send the batch in buf to TO, as few writes as it takes. */
+static int flush(struct dir *d, struct ticker *t)
 {
-	long k = 0;
-	while (!d->ended) {
-		ssize_t n = ipck_recv(d->src, d->buf, d->cap, 0);
-		if (n == -ETIMEDOUT)
-			break;
-		if (n == -EMSGSIZE && ipck_next_size(d->src) > 0) {
-			unsigned char *b = realloc(d->buf, (size_t)ipck_next_size(d->src));
-			if (!b) {
-				*err = cli_err(-ENOMEM, "%s", d->sname);
-				return -1;
-			}
-			d->buf = b;
-			d->cap = (size_t)ipck_next_size(d->src);
+	for (size_t i = 0; i < d->nv;) {
+		ssize_t r = ipck_send_many(d->dst, d->v + i, d->nv - i, t->stop ? GRACE_MS : SLICE_MS);
+		if (r == -ETIMEDOUT && !t->stop) {   /* TO is full: wait, in slices */
+			tick(t);
 			continue;
 		}
-		if (n == -EPIPE || n == -ECONNRESET) {
-			d->ended = true;
-			break;
-		}
-		if (n < 0) {
-			*err = cli_err((int)n, "%s: recv", d->sname);
-			return -1;
-		}
-		if ((*err = deliver(d, (size_t)n)))
-			return -1;
-		k++;
+		if (r == -EMSGSIZE)
+			return too_big(d, d->v[i].iov_len);
+		if (r < 0)
+			return cli_err((int)r, "%s: message %llu (%zu bytes) not delivered",
+				       d->dname, d->msgs + 1, d->v[i].iov_len);
+		for (size_t k = i + (size_t)r; i < k; i++)
+			d->msgs++, d->bytes += d->v[i].iov_len;
 	}
-	return k;
+	d->nv = d->used = 0;
+	return 0;
 }
 
-static void stats_line(const struct dir *d, int nd, double dt, const char *what)
+/*
+ * The message in d->buf, and when TO takes many at once, those waiting
+ * behind it that fit: a batch, then sent.  Returns messages sent, or -1.
+ */
+static long batch(struct dir *d, struct ticker *t, size_t n, int *err)
 {
-	unsigned long long m = 0, b = 0;
-	for (int i = 0; i < nd; i++)
-		m += d[i].msgs, b += d[i].bytes;
-	fprintf(stderr, "relay: %s %llu messages, %llu bytes; %.0f msg/s, %.2f MB/s\n",
-		what, m, b, dt > 0 ? m / dt : 0.0, dt > 0 ? b / dt / 1e6 : 0.0);
+	d->v[0] = (struct iovec){d->buf, n};
+	d->nv = 1;
+	d->used = n;
+	while (d->gather && d->nv < MANY && d->used < d->cap) {
+		ssize_t r = ipck_recv(d->src, d->buf + d->used, d->cap - d->used, 0);
+		if (r < 0)
+			break;   /* none, too large, or the end: the next take sees it */
+		d->v[d->nv++] = (struct iovec){d->buf + d->used, (size_t)r};
+		d->used += (size_t)r;
+	}
+	long k = (long)d->nv;
+	return (*err = flush(d, t)) ? -1 : k;
 }
 
-/* Wait for any source to have something, a signal, or a second to pass. */
-static int wait_any(struct dir *d, int nd)
+/*
+ * Move messages until FROM has had none for tmo, ends or fails, max have
+ * gone, or a signal comes.  Returns messages moved, or -1 (*err set).
+ */
+static long pump(struct dir *d, struct ticker *t, int tmo, long max, int *err)
 {
-	int fds[2], n = 0;
-	for (int i = 0; i < nd; i++)
-		if (!d[i].ended)
-			fds[n++] = ipck_pollfd(d[i].src);
-	return cli_wait_any(fds, n, 1000);
+	/* A ring moves a message in tens of ns, the coarse clock costs a few:
+	 * read it every TICK_MSGS; a kernel scheme's system calls dwarf it. */
+	long k = 0, every = d->peek ? TICK_MSGS : 1, next = every;
+	while (!d->ended && !*err && k < max) {
+		const void *p;
+		size_t n;
+		int r = take(d, &p, &n, tmo);
+		if (r == -ETIMEDOUT)
+			break;
+		if (r == -EPIPE || r == -ECONNRESET)
+			d->ended = true;
+		else if (r)
+			*err = r < 0 ? cli_err(r, "%s: recv", d->sname) : r;
+		else if (d->peek)
+			k += (*err = forward(d, t, p, n)) ? 0 : 1;
+		else
+			k += batch(d, t, n, err);
+		if (!*err && k >= next && (next = k + every) && tick(t))
+			break;
+	}
+	return *err ? -1 : k;
+}
+
+/* One way: the library waits on FROM itself, a slice at a time. */
+static int relay_one(struct dir *d, struct ticker *t)
+{
+	int err = 0;
+	while (!d->ended && !err && !tick(t))
+		pump(d, t, SLICE_MS, LONG_MAX, &err);
+	return err;
+}
+
+/* Both ways: each side's pollfd and the signals in one poll. */
+static int relay_both(struct dir *d, struct ticker *t)
+{
+	int fds[2] = {ipck_pollfd(d[0].src), ipck_pollfd(d[1].src)}, err = 0;
+	for (int spins = 0; !err && !d[0].ended && !d[1].ended;) {
+		long moved = pump(&d[0], t, 0, TURN_MSGS, &err);   /* turns: neither starves */
+		moved += err ? 0 : pump(&d[1], t, 0, TURN_MSGS, &err);
+		if (err || tick(t))
+			break;
+		if (moved || ++spins < 64)   /* a short spin before sleeping */
+			continue;
+		spins = 0;
+		if (cli_wait_any(fds, 2, SLICE_MS) == -EINTR)
+			t->stop = true;
+	}
+	return err;
 }
 
 static int relay_loop(struct dir *d, int nd, bool stats)
 {
-	double t0 = now_s(), last = t0;
-	unsigned long long last_m = 0, last_b = 0;
-	int err = 0, spins = 0;
-	for (;;) {
-		long moved = 0;
-		for (int i = 0; i < nd && !err; i++)
-			moved += pump(&d[i], &err);
-		if (err)
-			break;
-		if (d[0].ended || (nd == 2 && d[1].ended))
-			break;
-		if (stats && now_s() - last >= 1.0) {
-			double t = now_s();
-			unsigned long long m = 0, b = 0;
-			for (int i = 0; i < nd; i++)
-				m += d[i].msgs, b += d[i].bytes;
-			fprintf(stderr, "relay: %.0f msg/s, %.2f MB/s\n",
-				(m - last_m) / (t - last), (b - last_b) / (t - last) / 1e6);
-			last = t, last_m = m, last_b = b;
-		}
-		if (moved || ++spins < 64)   /* a short spin before sleeping */
-			continue;
-		spins = 0;
-		if (cli_interrupted() || wait_any(d, nd) == -EINTR) {
-			for (int i = 0; i < nd && !err; i++)   /* deliver what arrived */
-				pump(&d[i], &err);
-			err = err ? err : 130;
-			break;
-		}
+	int64_t t0 = now_ms();
+	struct ticker t = {.d = d, .nd = nd, .next = t0 + CHECK_MS, .t0 = t0, .last = t0, .stats = stats};
+	int err = nd == 1 ? relay_one(d, &t) : relay_both(d, &t);
+	int64_t end = now_ms() + GRACE_MS;
+	for (int i = 0; i < nd && t.stop && !err; i++)   /* deliver what arrived */
+		while (!err && now_ms() < end && pump(&d[i], &t, 0, LONG_MAX, &err) > 0)
+			;
+	if (stats || t.stop) {
+		unsigned long long m, b;
+		double dt = (now_ms() - t0) / 1e3;
+		totals(d, nd, &m, &b);
+		fprintf(stderr, "relay: total %llu messages, %llu bytes; %.0f msg/s, %.2f MB/s\n",
+			m, b, dt > 0 ? m / dt : 0.0, dt > 0 ? b / dt / 1e6 : 0.0);
 	}
-	if (stats)
-		stats_line(d, nd, now_s() - t0, "total");
-	return err;
+	return err ? err : t.stop ? 130 : 0;
 }
 
 int cmd_relay(int argc, char **argv)
@@ -185,12 +337,11 @@ int cmd_relay(int argc, char **argv)
 		return r == -EINVAL ? (cli_err(r, "%s: bad URL or option", to_url), 2)
 			: cli_err(r, "%s: connect", to_url);
 	}
-	struct dir d[2] = {
-		{in, out, from, to_url, malloc(64 << 10), 64 << 10, 0, 0, false},
-		{out, in, to_url, from, both ? malloc(64 << 10) : NULL, 64 << 10, 0, 0, false}};
-	if (!d[0].buf || (both && !d[1].buf))
-		r = cli_err(-ENOMEM, "relay");
-	else
+	struct dir d[2] = {0};
+	r = dir_init(&d[0], in, out, from, to_url);
+	if (!r && both)
+		r = dir_init(&d[1], out, in, to_url, from);
+	if (!r)
 		r = relay_loop(d, both ? 2 : 1, stats);
 	ipck_close(out);
 	ipck_close(in);

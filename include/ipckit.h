@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -80,6 +81,17 @@ int ipck_pair(const char *url, ipck_chan **a, ipck_chan **b);
  * -ECONNRESET when the peer is gone.  A message is never sent in part.
  */
 ssize_t ipck_send(ipck_chan *ch, const void *msg, size_t len, int timeout_ms);
+
+/*
+ * Send up to n whole messages, msgs[0] first, as few system calls as the
+ * scheme allows: one write for all of them on a framed stream (unix:,
+ * abstract:, tcp:, fifo:, pipe:), one by one elsewhere.  Returns how many
+ * were sent, at least 1, or the error of msgs[0] (nothing sent; -EMSGSIZE
+ * when it exceeds ipck_max_msg).  Only msgs[0] waits up to timeout_ms: the
+ * count stops before a later message that would wait, fails, or exceeds
+ * ipck_max_msg, which the next call then meets first.  At most 64 at a time.
+ */
+ssize_t ipck_send_many(ipck_chan *ch, const struct iovec *msgs, size_t n, int timeout_ms);
 
 /*
  * Receive one whole message into buf.  Returns its length (0 is a valid empty

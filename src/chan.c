@@ -152,6 +152,34 @@ IPCK_API ssize_t ipck_send(ipck_chan *ch, const void *msg, size_t len, int timeo
 	return n;
 }
 
+IPCK_API ssize_t ipck_send_many(ipck_chan *ch, const struct iovec *msgs, size_t n, int timeout_ms)
+{
+	size_t k = 0, bytes = 0;
+	if (!msgs || !n)
+		return -EINVAL;
+	int r = check_io(ch, msgs[0].iov_base, msgs[0].iov_len, timeout_ms, false);
+	if (r)
+		return r;
+	if (n > IPCK__MANY)
+		n = IPCK__MANY;
+	/* The lead that can go in one write: whole, and each one fits. */
+	for (; k < n && msgs[k].iov_len <= ch->max_msg && (msgs[k].iov_base || !msgs[k].iov_len); k++)
+		bytes += msgs[k].iov_len;
+	if (k < 2 || ch->frame != FRAME_STREAM) {   /* one by one */
+		ssize_t i = 0, s = 0;
+		for (; i < (ssize_t)n && (s = ipck_send(ch, msgs[i].iov_base, msgs[i].iov_len,
+							 i ? 0 : timeout_ms)) >= 0; i++)
+			;
+		return i ? i : s;
+	}
+	ssize_t s = ipck__fd_send_many(ch, msgs, k, timeout_ms);
+	if (s > 0) {
+		ch->st.sent_msgs += (uint64_t)s;
+		ch->st.sent_bytes += bytes;
+	}
+	return s;
+}
+
 IPCK_API ssize_t ipck_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
 {
 	int r = check_io(ch, buf, cap, timeout_ms, true);

@@ -227,6 +227,37 @@ ssize_t ipck__fd_send(ipck_chan *ch, const void *msg, size_t len, int timeout_ms
 	return ipck__fd_send_fds(ch, msg, len, NULL, 0, timeout_ms);
 }
 
+/*
+ * Several messages in one write on a framed stream: each its length word,
+ * then its bytes.  Returns n, or the error of write_all (nothing sent on
+ * -ETIMEDOUT; a write cut by the deadline keeps its rest, as for one).
+ */
+ssize_t ipck__fd_send_many(ipck_chan *ch, const struct iovec *msgs, size_t n, int timeout_ms)
+{
+	deadline_t dl = ipck__deadline(timeout_ms);
+	struct iovec iov[2 * IPCK__MANY];
+	uint32_t hdr[IPCK__MANY];
+	size_t total = 0;
+
+	if (ch->frame != FRAME_STREAM || n > IPCK__MANY)
+		return -EINVAL;
+	if (ch->eof)
+		return -EPIPE;
+	if (ch->tx.buf) {
+		int r = tx_flush(ch, dl);
+		if (r)
+			return r;
+	}
+	for (size_t i = 0; i < n; i++) {
+		hdr[i] = htole32((uint32_t)msgs[i].iov_len);
+		iov[2 * i] = (struct iovec){&hdr[i], 4};
+		iov[2 * i + 1] = msgs[i];
+		total += 4 + msgs[i].iov_len;
+	}
+	ssize_t r = write_all(ch, iov, (int)(2 * n), total, dl, (struct fdsend){NULL, 0});
+	return r < 0 ? r : (ssize_t)n;
+}
+
 /* Send the goodbye of a datagram scheme so the peer sees -EPIPE; best effort. */
 void ipck__fd_bye(ipck_chan *ch)
 {

@@ -221,6 +221,9 @@ void ipck__pollset_close(ipck_chan *ch);
 /* ---- descriptor framing (fdio.c) ---------------------------------------- */
 
 ssize_t ipck__fd_send(ipck_chan *ch, const void *msg, size_t len, int timeout_ms);
+/* n (<= IPCK__MANY) whole messages in one write on a FRAME_STREAM channel. */
+#define IPCK__MANY 64
+ssize_t ipck__fd_send_many(ipck_chan *ch, const struct iovec *msgs, size_t n, int timeout_ms);
 ssize_t ipck__fd_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms);
 int ipck__fd_pollfd(const ipck_chan *ch);
 /* Flush a pending stream remainder, free the buffers, close the fds. */

@@ -1,0 +1,20 @@
+# mk/relay.mk - the relay's benchmark (bench/relay_bench.c): the one-way rate
+# of `ipckit relay FROM TO` (the real binary) beside one channel alone.
+#   make bench-relay                          default pairs, 5 reps, not pinned
+#   make bench-relay RELAY_BENCH_ARGS='-r 7 -p 0,1,1 pshm-pshm'
+# The machine is shared: every run takes $(BENCH_LOCK) first (flock).
+
+RELAY_BENCH := $(B)/bench/relay_bench
+BENCH_LOCK ?= /work/wt/bench.lock
+
+$(RELAY_BENCH): bench/relay_bench.c include/ipckit.h $(STATIC)
+	$(call say,CC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(BASE) $(CFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
+
+.PHONY: bench-relay ci-extra-relay-bench
+bench-relay: $(RELAY_BENCH) $(CLI)
+	flock $(BENCH_LOCK) $(RELAY_BENCH) -x $(CLI) $(RELAY_BENCH_ARGS)
+
+# CI builds the benchmark (it must keep compiling) but does not run it.
+ci-extra-relay-bench: $(RELAY_BENCH)
