@@ -12,9 +12,9 @@
  *   FRAME_NONE       raw: bytes as they come, or one datagram per message.
  *
  * Pipes and FIFOs are non-blocking; timeouts are poll deadlines.  Sockets
- * stay blocking and every call says MSG_DONTWAIT, except a receive with no
- * deadline on a socket the kernel ends by itself (no pidfd watch): that one
- * blocks in recvmsg, one system call per message as a plain program makes.
+ * stay blocking and send with MSG_DONTWAIT; a receive blocks in recvmsg
+ * under SO_RCVTIMEO (may_block), one system call per message as a plain
+ * program makes, and falls back to a poll wait when that runs out.
  * A record larger than the caller's buffer overflows into a spill buffer
  * and is held for the next call (-EMSGSIZE), so no peek is needed.  A stream
  * message is never delivered or sent in part: a send that ran out of time
@@ -241,13 +241,44 @@ void ipck__fd_bye(ipck_chan *ch)
 
 /* ---- receiving ----------------------------------------------------------- */
 
+/* A read blocked in the kernel looks at the peer watch this often. */
+#define PEER_SLICE_MS 50
+
 /*
- * May this receive block in the kernel?  Only a socket with no deadline
- * whose end the kernel reports itself (no pidfd to watch beside it).
+ * Arm SO_RCVTIMEO for a wait of at most ms (0: forever).  The value set
+ * stays while it is no longer than ms and at least half of it, so a run of
+ * calls with one timeout costs one setsockopt.
  */
-static bool may_block(const ipck_chan *ch, deadline_t dl)
+static bool sock_arm(ipck_chan *ch, int ms)
 {
-	return dl < 0 && ch->peer_fd < 0;
+	int t = ch->rcv_tmo;
+	if (ms ? t > 0 && t <= ms && t >= ms / 2 : t == 0)
+		return true;
+	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+	if (setsockopt(ch->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		return false;
+	ch->rcv_tmo = ms;
+	return true;
+}
+
+/*
+ * May this read block in the kernel?  A pipe only with no deadline and no
+ * pidfd to watch beside it.  A socket whenever time is left: SO_RCVTIMEO
+ * bounds the wait by the deadline, and by PEER_SLICE_MS when a pidfd is
+ * watched; a read that ran out (EAGAIN) goes on in rx_wait's poll, which
+ * watches the pidfd and keeps the exact deadline.  So a message that comes
+ * in time costs one system call, as in a plain blocking program.
+ */
+static bool may_block(ipck_chan *ch, deadline_t dl, bool gone)
+{
+	if (!ch->is_sock || gone)
+		return !gone && dl < 0 && ch->peer_fd < 0;
+	int ms = dl < 0 ? 0 : ipck__ms_left(dl);
+	if (dl >= 0 && ms == 0)
+		return false;
+	if (ch->peer_fd >= 0 && (ms == 0 || ms > PEER_SLICE_MS))
+		ms = PEER_SLICE_MS;
+	return sock_arm(ch, ms);
 }
 
 /*
@@ -284,6 +315,8 @@ static ssize_t fd_read(ipck_chan *ch, void *buf, size_t n, bool block)
 			r = -errno;
 		if (r != -EINTR)
 			return r;
+		if (ch->is_sock)
+			return -EAGAIN;   /* maybe a timed wait: rx_wait goes on with the time left */
 	}
 }
 
@@ -366,7 +399,7 @@ static ssize_t stream_recv_big(ipck_chan *ch, unsigned char *buf, size_t len, de
 	memcpy(buf, rx->buf + rx->start, got);
 	rx->start = rx->end = 0;
 	while (got < len) {
-		ssize_t n = fd_read(ch, buf + got, len - got, may_block(ch, dl));
+		ssize_t n = fd_read(ch, buf + got, len - got, may_block(ch, dl, gone));
 		if (n > 0) {
 			got += (size_t)n;
 			continue;
@@ -417,7 +450,7 @@ static ssize_t stream_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl,
 			if (len > rx->cap)
 				return stream_recv_big(ch, buf, len, dl, w);
 		}
-		ssize_t n = rx_fill(ch, may_block(ch, dl));
+		ssize_t n = rx_fill(ch, may_block(ch, dl, gone));
 		if (n > 0)
 			continue;
 		if (n == 0)   /* EOF; a torn last frame is dropped, never delivered */
@@ -446,6 +479,8 @@ static ssize_t raw_read(ipck_chan *ch, void *buf, size_t cap, bool block, struct
 			n = -errno;
 		if (n != -EINTR)
 			return n;
+		if (ch->is_sock)
+			return -EAGAIN;   /* as in fd_read */
 	}
 }
 
@@ -473,7 +508,7 @@ static ssize_t raw_stream_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t 
 		return held_take(ch, buf, cap, w);
 	for (;;) {
 		struct fdbatch b;
-		ssize_t n = raw_read(ch, buf, cap, may_block(ch, dl), &b);
+		ssize_t n = raw_read(ch, buf, cap, may_block(ch, dl, gone), &b);
 		if (n > 0 || (n == 0 && cap == 0))
 			return rec_deliver(ch, buf, cap, (size_t)n, &b, w);
 		ipck__fdbatch_close(&b);
@@ -570,7 +605,7 @@ static ssize_t rec_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl, str
 		struct msghdr m = {.msg_iov = hl ? iov : iov + 1,
 				   .msg_iovlen = (hl ? 1u : 0u) + 1u + spill};
 		struct fdbatch b;
-		ssize_t n = ipck__recvmsg_fds(ch->fd, &m, may_block(ch, dl) ? 0 : MSG_DONTWAIT, &b);
+		ssize_t n = ipck__recvmsg_fds(ch->fd, &m, may_block(ch, dl, gone) ? 0 : MSG_DONTWAIT, &b);
 		if (n >= 0) {
 			n = rec_check(ch, &h, n, m.msg_flags);
 			if (n >= 0)
@@ -580,9 +615,7 @@ static ssize_t rec_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl, str
 				continue;
 			return n;
 		}
-		if (n == -EINTR)
-			continue;
-		if (n != -EAGAIN)
+		if (n != -EAGAIN && n != -EINTR)   /* EINTR: as in fd_read */
 			return io_err(ch, (int)n);
 		int r = rx_wait(ch, dl, &gone);
 		if (r)

@@ -118,6 +118,7 @@ struct ipck_chan {
 	bool is_sock;        /* fd is a socket: send with MSG_NOSIGNAL */
 	bool is_bytes;       /* raw byte stream (FRAME_NONE on a pipe or stream socket) */
 	bool rd_block;       /* a pipe's read end is in blocking mode now (fdio.c) */
+	int rcv_tmo;         /* SO_RCVTIMEO on a socket's fd now, ms, 0 none (fdio.c) */
 	int poll_ep;         /* epoll set behind ipck_pollfd, or -1 */
 	int poll_ev;         /* eventfd in it: "a message is buffered here" */
 	bool poll_marked;    /* poll_ev is readable now */
