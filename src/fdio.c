@@ -93,7 +93,8 @@ static ssize_t fd_write_flat(ipck_chan *ch, const struct iovec *iov, int cnt, si
 	unsigned char b[FLAT_MAX];
 	size_t off = 0;
 	for (int i = 0; i < cnt; i++) {
-		memcpy(b + off, iov[i].iov_base, iov[i].iov_len);
+		if (iov[i].iov_len)   /* an empty message may have no buffer */
+			memcpy(b + off, iov[i].iov_base, iov[i].iov_len);
 		off += iov[i].iov_len;
 	}
 	struct iovec one = {b, total};
@@ -681,7 +682,8 @@ static ssize_t rec_read_flat(ipck_chan *ch, void *buf, size_t cap, int flags,
 		return n;
 	if ((size_t)n > cap)
 		return held_keep(ch, ch->held.spill + hl, (size_t)n, (size_t)n);
-	memcpy(buf, ch->held.spill + hl, (size_t)n);
+	if (n)   /* an empty message may come with no buffer */
+		memcpy(buf, ch->held.spill + hl, (size_t)n);
 	return n;
 }
 
