@@ -12,9 +12,9 @@
  *   FRAME_NONE       raw: bytes as they come, or one datagram per message.
  *
  * Pipes and FIFOs are non-blocking; timeouts are poll deadlines.  Sockets
- * stay blocking and every call says MSG_DONTWAIT, except a receive with no
- * deadline on a socket the kernel ends by itself (no pidfd watch): that one
- * blocks in recvmsg, one system call per message as a plain program makes.
+ * stay blocking and send with MSG_DONTWAIT; a receive blocks in recvmsg
+ * under SO_RCVTIMEO (may_block), one system call per message as a plain
+ * program makes, and falls back to a poll wait when that runs out.
  * A record larger than the caller's buffer overflows into a spill buffer
  * and is held for the next call (-EMSGSIZE), so no peek is needed.  A stream
  * message is never delivered or sent in part: a send that ran out of time
@@ -23,9 +23,15 @@
  * keeps what it has for the next call.
  *
  * On Unix sockets, descriptors may ride with a message (fdpass.c): they are
- * attached to the sendmsg carrying the frame header, and every socket read
+ * attached to the sendmsg carrying the frame header, and every stream read
  * collects them, so they come out with the message they were sent with; a
  * held record keeps its descriptors (in ch->fdq) until it is delivered.
+ * A record read for ipck_recv (which closes them) into a buffer of at most
+ * FLAT_MAX bytes is a plain recv(2) with no control buffer: the kernel drops
+ * the descriptors, and a record held then has none.  Sockets that cannot
+ * carry descriptors (tcp, udp) always use send(2)/recv(2); a small frame is
+ * copied whole to go out in one send(2) or write(2) (sendmsg and writev cost
+ * more than the copy).
  */
 #include "internal.h"
 #include <errno.h>
@@ -74,8 +80,37 @@ struct fdsend {
 	size_t n;
 };
 
+/* A frame up to this size is copied whole and written with send/write. */
+#define FLAT_MAX 2048
+
+/*
+ * write(2) or send(2) of a small frame gathered in one buffer: sendmsg and
+ * writev cost a copy of the msghdr and the iovec on every call, more than
+ * copying a small frame.
+ */
+static ssize_t fd_write_flat(ipck_chan *ch, const struct iovec *iov, int cnt, size_t total)
+{
+	unsigned char b[FLAT_MAX];
+	size_t off = 0;
+	for (int i = 0; i < cnt; i++) {
+		if (iov[i].iov_len)   /* an empty message may have no buffer */
+			memcpy(b + off, iov[i].iov_base, iov[i].iov_len);
+		off += iov[i].iov_len;
+	}
+	struct iovec one = {b, total};
+	if (!ch->is_sock)
+		return ipck__write_nosig(ch->wfd, &one, 1);
+	ssize_t n = send(ch->wfd, b, total, MSG_NOSIGNAL | MSG_DONTWAIT);
+	return n < 0 ? -errno : n;
+}
+
 static ssize_t fd_writev(ipck_chan *ch, struct iovec *iov, int cnt, const struct fdsend *fs)
 {
+	size_t total = 0;
+	for (int i = 0; i < cnt; i++)
+		total += iov[i].iov_len;
+	if (total <= FLAT_MAX && !(fs && fs->n))
+		return fd_write_flat(ch, iov, cnt, total);
 	if (!ch->is_sock)
 		return ipck__write_nosig(ch->wfd, iov, cnt);
 	if (fs && fs->n)
@@ -272,13 +307,59 @@ void ipck__fd_bye(ipck_chan *ch)
 
 /* ---- receiving ----------------------------------------------------------- */
 
+/* A read blocked in the kernel looks at the peer watch this often. */
+#define PEER_SLICE_MS 50
+
 /*
- * May this receive block in the kernel?  Only a socket with no deadline
- * whose end the kernel reports itself (no pidfd to watch beside it).
+ * Arm SO_RCVTIMEO for a wait of at most ms (0: forever).  The value set
+ * stays while it is no longer than ms and at least half of it, so a run of
+ * calls with one timeout costs one setsockopt.
  */
-static bool may_block(const ipck_chan *ch, deadline_t dl)
+static bool sock_arm(ipck_chan *ch, int ms)
 {
-	return dl < 0 && ch->peer_fd < 0;
+	int t = ch->rcv_tmo;
+	if (ms ? t > 0 && t <= ms && t >= ms / 2 : t == 0)
+		return true;
+	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+	if (setsockopt(ch->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		return false;
+	ch->rcv_tmo = ms;
+	return true;
+}
+
+/*
+ * May this read block in the kernel?  A pipe only with no deadline and no
+ * pidfd to watch beside it.  A socket whenever time is left: SO_RCVTIMEO
+ * bounds the wait by the deadline, and by PEER_SLICE_MS when a pidfd is
+ * watched; a read that ran out (EAGAIN) goes on in rx_wait's poll, which
+ * watches the pidfd and keeps the exact deadline.  So a message that comes
+ * in time costs one system call, as in a plain blocking program.
+ */
+static bool may_block(ipck_chan *ch, deadline_t dl, bool gone)
+{
+	if (!ch->is_sock || gone)
+		return !gone && dl < 0 && ch->peer_fd < 0;
+	int ms = dl < 0 ? 0 : ipck__ms_left(dl);
+	if (dl >= 0 && ms == 0)
+		return false;
+	if (ch->peer_fd >= 0 && (ms == 0 || ms > PEER_SLICE_MS))
+		ms = PEER_SLICE_MS;
+	return sock_arm(ch, ms);
+}
+
+/* Can descriptors come on this socket (AF_UNIX)?  Asked once. */
+static bool fds_may_come(ipck_chan *ch)
+{
+	if (!ch->fds_dom)
+		ch->fds_dom = ipck__fd_can_pass(ch) ? 1 : -1;
+	return ch->fds_dom > 0;
+}
+
+/* recv(2), cheaper than recvmsg: for a socket that carries no descriptors. */
+static ssize_t plain_recv(ipck_chan *ch, void *buf, size_t n, int flags)
+{
+	ssize_t r = recv(ch->fd, buf, n, flags);
+	return r < 0 ? -errno : r;
 }
 
 /*
@@ -309,12 +390,16 @@ static ssize_t fd_read(ipck_chan *ch, void *buf, size_t n, bool block)
 			return e;
 	}
 	for (;;) {
-		ssize_t r = ch->is_sock ? ipck__stream_read(ch, buf, n, block ? 0 : MSG_DONTWAIT)
-					: read(ch->fd, buf, n);
+		int fl = block ? 0 : MSG_DONTWAIT;
+		ssize_t r = !ch->is_sock ? read(ch->fd, buf, n)
+			  : fds_may_come(ch) ? ipck__stream_read(ch, buf, n, fl)
+			  : plain_recv(ch, buf, n, fl);
 		if (r < 0 && !ch->is_sock)
 			r = -errno;
 		if (r != -EINTR)
 			return r;
+		if (ch->is_sock)
+			return -EAGAIN;   /* maybe a timed wait: rx_wait goes on with the time left */
 	}
 }
 
@@ -397,7 +482,7 @@ static ssize_t stream_recv_big(ipck_chan *ch, unsigned char *buf, size_t len, de
 	memcpy(buf, rx->buf + rx->start, got);
 	rx->start = rx->end = 0;
 	while (got < len) {
-		ssize_t n = fd_read(ch, buf + got, len - got, may_block(ch, dl));
+		ssize_t n = fd_read(ch, buf + got, len - got, may_block(ch, dl, gone));
 		if (n > 0) {
 			got += (size_t)n;
 			continue;
@@ -448,7 +533,7 @@ static ssize_t stream_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl,
 			if (len > rx->cap)
 				return stream_recv_big(ch, buf, len, dl, w);
 		}
-		ssize_t n = rx_fill(ch, may_block(ch, dl));
+		ssize_t n = rx_fill(ch, may_block(ch, dl, gone));
 		if (n > 0)
 			continue;
 		if (n == 0)   /* EOF; a torn last frame is dropped, never delivered */
@@ -471,12 +556,16 @@ static ssize_t raw_read(ipck_chan *ch, void *buf, size_t cap, bool block, struct
 	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
 	*b = (struct fdbatch){0};
 	for (;;) {
-		ssize_t n = ch->is_sock ? ipck__recvmsg_fds(ch->fd, &m, block ? 0 : MSG_DONTWAIT, b)
-					: read(ch->fd, buf, cap);
+		int fl = block ? 0 : MSG_DONTWAIT;
+		ssize_t n = !ch->is_sock ? read(ch->fd, buf, cap)
+			  : fds_may_come(ch) ? ipck__recvmsg_fds(ch->fd, &m, fl, b)
+			  : plain_recv(ch, buf, cap, fl);
 		if (n < 0 && !ch->is_sock)
 			n = -errno;
 		if (n != -EINTR)
 			return n;
+		if (ch->is_sock)
+			return -EAGAIN;   /* as in fd_read */
 	}
 }
 
@@ -484,6 +573,8 @@ static ssize_t raw_read(ipck_chan *ch, void *buf, size_t cap, bool block, struct
 static ssize_t rec_deliver(ipck_chan *ch, void *buf, size_t cap, size_t n, struct fdbatch *b,
 			   struct fdwant *w)
 {
+	if (!w)
+		ipck__fdbatch_close(b);   /* ipck_recv closes them, held or not (as rec_recv_flat) */
 	int e = ipck__fds_set(ch, b);
 	if (e)
 		return e;
@@ -504,7 +595,7 @@ static ssize_t raw_stream_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t 
 		return held_take(ch, buf, cap, w);
 	for (;;) {
 		struct fdbatch b;
-		ssize_t n = raw_read(ch, buf, cap, may_block(ch, dl), &b);
+		ssize_t n = raw_read(ch, buf, cap, may_block(ch, dl, gone), &b);
 		if (n > 0 || (n == 0 && cap == 0))
 			return rec_deliver(ch, buf, cap, (size_t)n, &b, w);
 		ipck__fdbatch_close(&b);
@@ -583,38 +674,90 @@ static ssize_t rec_check(ipck_chan *ch, const struct dgram_hdr *h, ssize_t n, in
 	return n - (ssize_t)hl;
 }
 
-static ssize_t rec_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl, struct fdwant *w)
+static int spill_get(ipck_chan *ch)
+{
+	if (!ch->held.spill)
+		ch->held.spill = malloc(ch->max_msg + sizeof(struct dgram_hdr));
+	return ch->held.spill ? 0 : -ENOMEM;
+}
+
+/*
+ * One read of a record: its payload length (delivered, or held: -EMSGSIZE),
+ * -EAGAIN / -EINTR when nothing came (the caller waits), or an error.
+ * *skip: a record that is not a message (rec_check), read the next.
+ */
+typedef ssize_t rec_read_fn(ipck_chan *ch, void *buf, size_t cap, int flags,
+			    struct fdwant *w, bool *skip);
+
+/*
+ * A record into a small buffer, when no descriptor can be wanted: recv(2)
+ * of the whole record into the spill buffer, then a copy of the payload
+ * (at most FLAT_MAX bytes, or a held record).  recvmsg costs more than the
+ * copy.  Descriptors sent to a caller of ipck_recv (w NULL) are dropped by
+ * the kernel here, never installed: as closed as the contract says.
+ */
+static ssize_t rec_read_flat(ipck_chan *ch, void *buf, size_t cap, int flags,
+			     struct fdwant *w, bool *skip)
+{
+	size_t hl = hdr_size(ch->frame), room = ch->max_msg + hl;
+	struct dgram_hdr h = {0};
+	(void)w;
+	ssize_t n = plain_recv(ch, ch->held.spill, room, flags | MSG_TRUNC);
+	if (n < 0)
+		return n == -EAGAIN || n == -EINTR ? n : io_err(ch, (int)n);
+	memcpy(&h, ch->held.spill, (size_t)n < hl ? (size_t)n : hl);
+	bool cut = (size_t)n > room;
+	n = rec_check(ch, &h, cut ? (ssize_t)room : n, cut ? MSG_TRUNC : 0);
+	*skip = n == -EAGAIN;
+	if (n < 0)
+		return n;
+	if ((size_t)n > cap)
+		return held_keep(ch, ch->held.spill + hl, (size_t)n, (size_t)n);
+	if (n)   /* an empty message may come with no buffer */
+		memcpy(buf, ch->held.spill + hl, (size_t)n);
+	return n;
+}
+
+/* A record straight into the caller's buffer, its overflow into the spill buffer. */
+static ssize_t rec_read_iov(ipck_chan *ch, void *buf, size_t cap, int flags,
+			    struct fdwant *w, bool *skip)
 {
 	struct dgram_hdr h;
 	size_t hl = hdr_size(ch->frame);
-	bool spill = cap < ch->max_msg, gone = false;
+	bool spill = cap < ch->max_msg;
+	struct iovec iov[3] = {{&h, hl}, {buf, cap}, {ch->held.spill, ch->max_msg - cap}};
+	struct msghdr m = {.msg_iov = hl ? iov : iov + 1, .msg_iovlen = (hl ? 1u : 0u) + 1u + spill};
+	struct fdbatch b;
+	ssize_t n = ipck__recvmsg_fds(ch->fd, &m, flags, &b);
+	if (n < 0)
+		return n == -EAGAIN || n == -EINTR ? n : io_err(ch, (int)n);
+	n = rec_check(ch, &h, n, m.msg_flags);
+	if (n >= 0)
+		return rec_deliver(ch, buf, cap, (size_t)n, &b, w);
+	ipck__fdbatch_close(&b);
+	*skip = n == -EAGAIN;
+	return n;
+}
+
+static ssize_t rec_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl, struct fdwant *w)
+{
+	bool flat = cap <= FLAT_MAX && (!w || !fds_may_come(ch)), gone = false;
+	rec_read_fn *rd = flat ? rec_read_flat : rec_read_iov;
 	if (ch->held.buf)
 		return held_take(ch, buf, cap, w);
 	if (ch->eof)
 		return -EPIPE;
 	if (cap > ch->max_msg)
 		cap = ch->max_msg;   /* a larger record is cut (MSG_TRUNC): not one of ours */
-	if (spill && !ch->held.spill && !(ch->held.spill = malloc(ch->max_msg)))
+	if ((flat || cap < ch->max_msg) && spill_get(ch))
 		return -ENOMEM;
 	for (;;) {
-		struct iovec iov[3] = {{&h, hl}, {buf, cap}, {ch->held.spill, ch->max_msg - cap}};
-		struct msghdr m = {.msg_iov = hl ? iov : iov + 1,
-				   .msg_iovlen = (hl ? 1u : 0u) + 1u + spill};
-		struct fdbatch b;
-		ssize_t n = ipck__recvmsg_fds(ch->fd, &m, may_block(ch, dl) ? 0 : MSG_DONTWAIT, &b);
-		if (n >= 0) {
-			n = rec_check(ch, &h, n, m.msg_flags);
-			if (n >= 0)
-				return rec_deliver(ch, buf, cap, (size_t)n, &b, w);
-			ipck__fdbatch_close(&b);
-			if (n == -EAGAIN)
-				continue;
-			return n;
-		}
-		if (n == -EINTR)
+		bool skip = false;
+		ssize_t n = rd(ch, buf, cap, may_block(ch, dl, gone) ? 0 : MSG_DONTWAIT, w, &skip);
+		if (skip)
 			continue;
-		if (n != -EAGAIN)
-			return io_err(ch, (int)n);
+		if (n != -EAGAIN && n != -EINTR)   /* EINTR: as in fd_read */
+			return n;
 		int r = rx_wait(ch, dl, &gone);
 		if (r)
 			return r;

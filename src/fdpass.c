@@ -4,8 +4,9 @@
  *
  * Sending attaches the descriptors to the first sendmsg of a message, the one
  * that carries its frame header.  Receiving asks for control data on every
- * read of a socket channel (MSG_CMSG_CLOEXEC), so that no descriptor is lost
- * to read-ahead or silently dropped by a plain read.
+ * stream read of a Unix socket channel (MSG_CMSG_CLOEXEC), so that no
+ * descriptor is lost to read-ahead or silently dropped by a plain read; a
+ * record read for ipck_recv (no descriptors wanted) may skip it (fdio.c).
  *
  * Records (seqpacket, datagram): descriptors come with their record.
  *

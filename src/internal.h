@@ -91,7 +91,7 @@ struct rxbuf {
 struct held {
 	unsigned char *buf;   /* NULL when nothing is held */
 	size_t len;
-	unsigned char *spill; /* max_msg bytes the receive may overflow into */
+	unsigned char *spill; /* max_msg + header bytes the receive may overflow into */
 };
 
 /* Send remainder of a stream message whose write outlived its timeout. */
@@ -122,6 +122,8 @@ struct ipck_chan {
 	bool is_bytes;       /* raw byte stream (FRAME_NONE on a pipe or stream socket) */
 	bool rd_block;       /* a pipe's read end is in blocking mode now (fdio.c) */
 	bool tx_only, rx_only; /* a one-way channel (raw fifo): the other call is -ENOTSUP */
+	int rcv_tmo;         /* SO_RCVTIMEO on a socket's fd now, ms, 0 none (fdio.c) */
+	signed char fds_dom; /* socket may carry descriptors: 1 yes, -1 no, 0 not asked (fdio.c) */
 	int poll_ep;         /* epoll set behind ipck_pollfd, or -1 */
 	int poll_ev;         /* eventfd in it: "a message is buffered here" */
 	bool poll_marked;    /* poll_ev is readable now */

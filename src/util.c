@@ -132,7 +132,7 @@ ssize_t ipck__write_nosig(int fd, const struct iovec *iov, int iovcnt)
 	sigemptyset(&pipe_set);
 	sigaddset(&pipe_set, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
-	ssize_t n = writev(fd, iov, iovcnt);
+	ssize_t n = iovcnt == 1 ? write(fd, iov->iov_base, iov->iov_len) : writev(fd, iov, iovcnt);
 	int e = errno;
 	if (n < 0 && e == EPIPE && !sigismember(&old, SIGPIPE)) {
 		const struct timespec zero = {0, 0};

@@ -282,7 +282,9 @@ static int small_child(void *arg)
 	for (size_t j = 0; j < n; j++)
 		close(fds[j]);
 	CHECK_EQ(count_fds(), before);
+	CHECK_EQ(ipck_recv(c, buf, 2, 5000), -EMSGSIZE);     /* "two", held by plain recv */
 	CHECK_EQ(ipck_recv(c, buf, sizeof(buf), 5000), 3);   /* "two": closed for us */
+	CHECK(!memcmp(buf, "two", 3));
 	CHECK_EQ(count_fds(), before);
 
 	/* "three" stays held, unclaimed, until the channel closes. */
