@@ -325,17 +325,17 @@ int cmd_relay(int argc, char **argv)
 		return cli_usage("relay wants two URLs, FROM and TO");
 	const char *from = argv[optind], *to_url = argv[optind + 1];
 	ipck_chan *in, *l, *out;
+	if (ipck_url_check(to_url, NULL, 0))   /* before anyone connects to FROM */
+		return cli_open_err(-EINVAL, to_url, false);
 	cli_sig_init();
 	int r = cli_connect(&in, from, true, (int)to, &l);
 	if (r < 0)
-		return r == -EINTR ? 130 : r == -EINVAL ? (cli_err(r, "%s: bad URL or option", from), 2)
-			: cli_err(r, "%s: listen", from);
+		return r == -EINTR ? 130 : cli_open_err(r, from, true);
 	r = ipck_open(&out, to_url, 0);
 	if (r < 0) {
 		ipck_close(in);
 		ipck_close(l);
-		return r == -EINVAL ? (cli_err(r, "%s: bad URL or option", to_url), 2)
-			: cli_err(r, "%s: connect", to_url);
+		return cli_open_err(r, to_url, false);
 	}
 	struct dir d[2] = {0};
 	r = dir_init(&d[0], in, out, from, to_url);

@@ -89,7 +89,7 @@ static int set_option(struct ipck_url *u, const char *k, size_t kn, const char *
 	if (!bit)
 		return ipck__url_bad(u, "unknown option '%.*s'", kl, k);
 	if (!(u->sc->opts & bit))
-		return ipck__url_bad(u, "option '%.*s' does not apply to %s:", kl, k, u->sc->info.name);
+		return ipck__url_bad(u, "option '%.*s' does not apply to scheme %s", kl, k, u->sc->info.name);
 	if (u->set & bit)
 		return ipck__url_bad(u, "option '%.*s' given twice", kl, k);
 	u->set |= bit;

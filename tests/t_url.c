@@ -29,7 +29,7 @@ static void reasons(void)
 		{"nocolon", "no scheme"},
 		{"pmsg:/q?maxmg=3", "unknown option 'maxmg'"},
 		{"pmsg:/q?maxmsg=abc", "option 'maxmsg': bad value 'abc'"},
-		{"unix:/x?capacity=4096", "option 'capacity' does not apply to unix:"},
+		{"unix:/x?capacity=4096", "option 'capacity' does not apply to scheme unix"},
 		{"unix:/x?mode=0600&mode=0600", "option 'mode' given twice"},
 		{"pmsg:/q?", "a '?' with no option after it"},
 		{"pmsg:/q?raw=1&", "a '&' ends the query"},
