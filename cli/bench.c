@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 static const char usage_text[] =
-	"usage: ipckit bench [--quick] [--schemes LIST] [--sizes LIST] [--rounds N]\n"
+	"usage: ipckit bench [--quick] [--block] [--schemes LIST] [--sizes LIST] [--rounds N]\n"
 	"                    [--reps N] [--pin CPU,CPU | --place any|one|two]\n"
 	"                    [--json | --csv] [--svg FILE]\n"
 	"                    [--md FILE] [--list]\n\n"
@@ -22,6 +22,8 @@ static const char usage_text[] =
 	"message; beside them the same system calls made directly (raw-*), a bare\n"
 	"ring and a cache-line ping-pong (the limits) and memcpy.\n\n"
 	"  --quick          short phases: everything in under a minute\n"
+	"  --block          library calls wait forever (timeout -1), as raw rows do;\n"
+	"                   default: each call has a 20 s timeout (3 s quick)\n"
 	"  --schemes LIST   targets or groups (all, lib, raw, ref, peer); see --list\n"
 	"  --sizes LIST     message sizes, e.g. 64,1K,64K,1M (the default)\n"
 	"  --rounds N       round trips and messages per repetition (default: timed)\n"
@@ -160,6 +162,8 @@ static int parse_one(struct bopts *b, int argc, char **argv, int *i)
 		return cli_usage("%s needs a value", a);
 	if (!strcmp(a, "--quick"))
 		b->o.quick = 1;
+	else if (!strcmp(a, "--block"))
+		b->o.block = 1;
 	else if (!strcmp(a, "--json"))
 		b->out = OUT_JSON;
 	else if (!strcmp(a, "--csv"))

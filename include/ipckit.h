@@ -354,6 +354,9 @@ struct ipck_bench_opts {
 	/* Called at least every 100 ms; a non-zero return stops the run. */
 	int (*progress)(void *arg, unsigned done, unsigned total, const char *what);
 	void *arg;
+	int block;             /* library rows wait forever (timeout -1), as the
+				  raw rows block; 0: each call has a 20 s (quick
+				  3 s) timeout, which a pipe pays with a poll */
 };
 
 /*

@@ -242,6 +242,7 @@ static void name_link(struct run *R, const struct btarget *t, struct blink *lk, 
 	lk->lossy = dgram;
 	lk->io_tmo = R->o->quick ? 3000 : 20000;
 	lk->pair = t->sc && (t->sc->info.caps & IPCK_CAP_PAIR_ONLY);
+	lk->block = R->o->block && !dgram;   /* udp's losses need the timeout */
 	snprintf(lk->path, sizeof(lk->path), "%s/%s%u", R->dir, t->name, n);
 }
 

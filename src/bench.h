@@ -39,6 +39,7 @@ struct blink {
 	size_t max_msg;
 	bool lossy;            /* may drop messages: waits time out, losses skip */
 	bool pair;             /* made by ipck_pair before the fork */
+	bool block;            /* library calls wait forever, as raw rows (--block) */
 	int io_tmo;            /* ms: a send or receive that takes longer has failed */
 };
 

@@ -43,12 +43,12 @@ static int chan_attach(struct blink *l, int side)
 
 static ssize_t chan_send(struct blink *l, const void *msg, size_t len, int tmo)
 {
-	return ipck_send(l->ch, msg, len, tmo);
+	return ipck_send(l->ch, msg, len, l->block ? -1 : tmo);
 }
 
 static ssize_t chan_recv(struct blink *l, void *buf, size_t len, int tmo)
 {
-	return ipck_recv(l->ch, buf, len, tmo);
+	return ipck_recv(l->ch, buf, len, l->block ? -1 : tmo);
 }
 
 static void chan_close(struct blink *l, int side)
