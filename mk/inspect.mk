@@ -13,7 +13,8 @@ $(B)/bench/ls_fill: tests/bench/ls_fill.c
 	$(Q)$(CC) $(BASE) $(CFLAGS) -o $@ $< $(LDLIBS)
 
 .PHONY: bench-ls
-BENCH_LOCK ?= /work/wt/bench.lock
+# One lock per build; to share one between worktrees: make BENCH_LOCK=/path
+BENCH_LOCK ?= $(B)/bench.lock
 bench-ls: $(CLI) $(B)/bench/ls_fill
 	@if [ -e $(BENCH_LOCK) ] && command -v flock >/dev/null; then \
 		B=$(B) flock $(BENCH_LOCK) sh tests/bench/ls.sh; \

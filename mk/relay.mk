@@ -5,7 +5,8 @@
 # The machine is shared: every run takes $(BENCH_LOCK) first (flock).
 
 RELAY_BENCH := $(B)/bench/relay_bench
-BENCH_LOCK ?= /work/wt/bench.lock
+# One lock per build; to share one between worktrees: make BENCH_LOCK=/path
+BENCH_LOCK ?= $(B)/bench.lock
 
 $(RELAY_BENCH): bench/relay_bench.c include/ipckit.h $(STATIC)
 	$(call say,CC,$<)

@@ -4,7 +4,8 @@
 # The machine is shared: every run takes $(BENCH_LOCK) first (flock).
 
 RING_BENCH := $(B)/bench/ring_bench
-BENCH_LOCK ?= /work/wt/bench.lock
+# One lock per build; to share one between worktrees: make BENCH_LOCK=/path
+BENCH_LOCK ?= $(B)/bench.lock
 
 $(RING_BENCH): bench/ring_bench.c include/ipckit.h $(STATIC)
 	$(call say,CC,$<)
