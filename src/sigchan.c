@@ -127,7 +127,7 @@ static bool inbox_pop(struct sigchan *p, struct sent *e)
 static int pump_locked(struct sigchan *p)
 {
 	struct signalfd_siginfo si[32];
-	pid_t me = getpid();
+	pid_t me = ipck__self();
 	while (p->in_len < PUMP_STOP) {
 		ssize_t n = read(p->ch->fd, si, sizeof(si));
 		if (n < 0 && errno == EINTR)

@@ -237,7 +237,7 @@ static bool fx_try(_Atomic uint32_t *l, uint32_t me, uint32_t *v)
 static int fx_lock(struct ring *r, unsigned which, deadline_t dl)
 {
 	_Atomic uint32_t *l = &r->h->lock[which];
-	uint32_t me = (uint32_t)getpid(), v;
+	uint32_t me = (uint32_t)ipck__self(), v;
 	bool look = false;   /* a whole slice passed: is the holder alive? */
 
 	if (fx_try(l, me, &v))

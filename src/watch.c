@@ -121,7 +121,7 @@ int ipck__watch_start(struct ipck_watch **out, int peer_fd,
 	w->wake = wake;
 	w->arg = arg;
 	w->deadline = w->timer_at = -1;
-	w->owner = getpid();
+	w->owner = ipck__self();
 	w->stop_fd = eventfd(0, EFD_CLOEXEC);
 	w->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	int r = w->stop_fd < 0 || w->tfd < 0 ? -errno : 0;
@@ -175,7 +175,7 @@ bool ipck__watch_dead(struct ipck_watch *w)
 /* A forked child's copy: let go of its descriptors, nothing else. */
 static bool watch_forgot(struct ipck_watch *w)
 {
-	if (w->owner == getpid())
+	if (w->owner == ipck__self())   /* a cached pid: no system call per receive */
 		return false;
 	ipck__close_fd(w->stop_fd);
 	ipck__close_fd(w->tfd);
