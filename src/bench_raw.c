@@ -1,9 +1,13 @@
 /*
  * bench_raw.c - the reference rows: the same system calls a libipckit
  * scheme makes, made directly, the way a short program would make them:
- * blocking descriptors, one write(2) or send(2) per message, read(2) until
+ * blocking descriptors, one write or send per message, read(2) until
  * the message is whole on a byte stream (the receiver knows its length, so
  * no framing), msgsnd/msgrcv with two message types, two POSIX queues.
+ * A write that could raise SIGPIPE is made the way a program that must not
+ * die of it makes it, as the library does: send(2) with MSG_NOSIGNAL on a
+ * socket, pwritev2(2) with RWF_NOSIGNAL (Linux 6.18, the same guard for a
+ * pipe) on pipes and FIFOs, where the kernel has it.
  * The difference to the library's row is the library's cost.
  *
  * After attach, fd[0] is this side's read end and fd[1] its write end.
@@ -20,21 +24,46 @@
 #include <sys/msg.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 /* ---- descriptors ---------------------------------------------------------- */
 
+/* A stream socket: send(2) with MSG_NOSIGNAL until the message is out. */
 ssize_t ipck__braw_write_all(struct blink *l, const void *msg, size_t len, int tmo)
 {
 	size_t done = 0;
 	while (done < len) {
-		ssize_t n = write(l->fd[1], (const char *)msg + done, len - done);
+		ssize_t n = send(l->fd[1], (const char *)msg + done, len - done, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -errno;
 		done += (size_t)n;
+	}
+	return (ssize_t)len;
+}
+
+#ifndef RWF_NOSIGNAL
+#define RWF_NOSIGNAL 0x00000100
+#endif
+
+/* A pipe or FIFO: pwritev2 with RWF_NOSIGNAL; write(2) on an older kernel. */
+static ssize_t pipe_write_all(struct blink *l, const void *msg, size_t len, int tmo)
+{
+	static int nosig = 1;
+	size_t done = 0;
+	while (done < len) {
+		struct iovec v = {(char *)msg + done, len - done};
+		ssize_t n = nosig ? pwritev2(l->fd[1], &v, 1, -1, RWF_NOSIGNAL)
+				  : write(l->fd[1], v.iov_base, v.iov_len);
+		if (n < 0 && nosig && errno == EOPNOTSUPP)
+			nosig = 0;
+		else if (n < 0 && errno != EINTR)
+			return -errno;
+		else if (n > 0)
+			done += (size_t)n;
 	}
 	return (ssize_t)len;
 }
@@ -130,7 +159,7 @@ static int sp_pair(struct blink *l)
 }
 
 const struct btp ipck__btp_raw_pipe = {
-	.pair = pipe_pair, .attach = keep_pair, .send = ipck__braw_write_all,
+	.pair = pipe_pair, .attach = keep_pair, .send = pipe_write_all,
 	.recv = ipck__braw_read_all, .close = ipck__braw_close,
 };
 
@@ -187,7 +216,7 @@ static int fifo_attach(struct blink *l, int side)
 }
 
 const struct btp ipck__btp_raw_fifo = {
-	.listen = fifo_listen, .attach = fifo_attach, .send = ipck__braw_write_all,
+	.listen = fifo_listen, .attach = fifo_attach, .send = pipe_write_all,
 	.recv = ipck__braw_read_all, .close = ipck__braw_close,
 };
 

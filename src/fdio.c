@@ -30,8 +30,9 @@
  * FLAT_MAX bytes is a plain recv(2) with no control buffer: the kernel drops
  * the descriptors, and a record held then has none.  Sockets that cannot
  * carry descriptors (tcp, udp) always use send(2)/recv(2); a small frame is
- * copied whole to go out in one send(2) or write(2) (sendmsg and writev cost
- * more than the copy).
+ * copied whole to go out in one send(2) (sendmsg costs more than the copy).
+ * Pipes and FIFOs write with pwritev2(RWF_NOSIGNAL) where the kernel has it
+ * (6.18), else with SIGPIPE blocked around write(2) (util.c).
  */
 #include "internal.h"
 #include <errno.h>
@@ -80,13 +81,14 @@ struct fdsend {
 	size_t n;
 };
 
-/* A frame up to this size is copied whole and written with send/write. */
+/* A frame up to this size is copied whole and written with send(2). */
 #define FLAT_MAX 2048
 
 /*
- * write(2) or send(2) of a small frame gathered in one buffer: sendmsg and
- * writev cost a copy of the msghdr and the iovec on every call, more than
- * copying a small frame.
+ * send(2) of a small frame gathered in one buffer: sendmsg costs a copy of
+ * the msghdr and the iovec on every call, more than copying a small frame.
+ * (Pipes and FIFOs write with pwritev2 for its RWF_NOSIGNAL, which takes
+ * the iovec anyway.)
  */
 static ssize_t fd_write_flat(ipck_chan *ch, const struct iovec *iov, int cnt, size_t total)
 {
@@ -97,9 +99,6 @@ static ssize_t fd_write_flat(ipck_chan *ch, const struct iovec *iov, int cnt, si
 			memcpy(b + off, iov[i].iov_base, iov[i].iov_len);
 		off += iov[i].iov_len;
 	}
-	struct iovec one = {b, total};
-	if (!ch->is_sock)
-		return ipck__write_nosig(ch->wfd, &one, 1);
 	ssize_t n = send(ch->wfd, b, total, MSG_NOSIGNAL | MSG_DONTWAIT);
 	return n < 0 ? -errno : n;
 }
@@ -109,10 +108,10 @@ static ssize_t fd_writev(ipck_chan *ch, struct iovec *iov, int cnt, const struct
 	size_t total = 0;
 	for (int i = 0; i < cnt; i++)
 		total += iov[i].iov_len;
+	if (!ch->is_sock)   /* pwritev2 takes the iovec as it is */
+		return ipck__write_nosig(ch->wfd, iov, cnt);
 	if (total <= FLAT_MAX && !(fs && fs->n))
 		return fd_write_flat(ch, iov, cnt, total);
-	if (!ch->is_sock)
-		return ipck__write_nosig(ch->wfd, iov, cnt);
 	if (fs && fs->n)
 		return ipck__sendmsg_fds(ch->wfd, iov, cnt, fs->fds, fs->n);
 	struct msghdr m = {.msg_iov = iov, .msg_iovlen = (size_t)cnt};
@@ -500,11 +499,35 @@ static ssize_t stream_recv_big(ipck_chan *ch, unsigned char *buf, size_t len, de
 	return e ? e : (ssize_t)len;
 }
 
+/*
+ * rx_fill for stream_recv.  A read that may not block (a FIFO, whose peer
+ * pidfd is watched beside it) waits in poll first when the last receive had
+ * to wait: in a request-reply exchange the answer is never there yet, and
+ * poll-then-read saves the read that would say EAGAIN.  *waited: this call
+ * has waited (or will, on -EAGAIN), so its next read goes straight in.
+ */
+static ssize_t rx_fill_waiting(ipck_chan *ch, deadline_t dl, bool *gone, bool *waited)
+{
+	bool block = may_block(ch, dl, *gone);
+	if (!block && ch->rd_dry && !*waited && !*gone) {
+		*waited = true;
+		int r = rx_wait(ch, dl, gone);
+		if (r)
+			return r;
+	}
+	ssize_t n = rx_fill(ch, block);
+	if (n == -EAGAIN)
+		*waited = true;
+	else if (n > 0)
+		ch->rd_dry = *waited;
+	return n;
+}
+
 static ssize_t stream_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl,
 			   struct fdwant *w)
 {
 	struct rxbuf *rx = &ch->rx;
-	bool gone = false;
+	bool gone = false, waited = false;
 	for (;;) {
 		if (!rx->have_hdr && rx_avail(rx) >= 4) {
 			uint32_t l;
@@ -533,7 +556,7 @@ static ssize_t stream_recv(ipck_chan *ch, void *buf, size_t cap, deadline_t dl,
 			if (len > rx->cap)
 				return stream_recv_big(ch, buf, len, dl, w);
 		}
-		ssize_t n = rx_fill(ch, may_block(ch, dl, gone));
+		ssize_t n = rx_fill_waiting(ch, dl, &gone, &waited);
 		if (n > 0)
 			continue;
 		if (n == 0)   /* EOF; a torn last frame is dropped, never delivered */

@@ -121,6 +121,7 @@ struct ipck_chan {
 	bool is_sock;        /* fd is a socket: send with MSG_NOSIGNAL */
 	bool is_bytes;       /* raw byte stream (FRAME_NONE on a pipe or stream socket) */
 	bool rd_block;       /* a pipe's read end is in blocking mode now (fdio.c) */
+	bool rd_dry;         /* the last non-blocking read found nothing (fdio.c) */
 	bool tx_only, rx_only; /* a one-way channel (raw fifo): the other call is -ENOTSUP */
 	int rcv_tmo;         /* SO_RCVTIMEO on a socket's fd now, ms, 0 none (fdio.c) */
 	signed char fds_dom; /* socket may carry descriptors: 1 yes, -1 no, 0 not asked (fdio.c) */
@@ -204,6 +205,7 @@ void ipck__backoff(unsigned attempt, deadline_t dl);
 
 /* write(2) that cannot raise SIGPIPE in the caller; returns count or -errno. */
 ssize_t ipck__write_nosig(int fd, const struct iovec *iov, int iovcnt);
+ssize_t ipck__write_masked(int fd, const struct iovec *iov, int iovcnt);   /* its pre-6.18 way */
 int ipck__set_nonblock(int fd, bool on);
 int ipck__close_fd(int fd);  /* close, keep the first error, ignore -1 */
 

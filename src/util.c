@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
@@ -119,14 +120,25 @@ void ipck__backoff(unsigned attempt, deadline_t dl)
 	nanosleep(&ts, NULL);
 }
 
+#ifndef RWF_NOSIGNAL
+#define RWF_NOSIGNAL 0x00000100   /* Linux 6.18 uapi, absent from older headers */
+#endif
+
+/* Does this kernel take RWF_NOSIGNAL?  0 not known yet, 1 yes, -1 no. */
+static _Atomic int nosig_flag;
+
 /*
  * A write to a pipe or FIFO whose reader is gone raises SIGPIPE, and write(2)
- * has no MSG_NOSIGNAL.  Block SIGPIPE in this thread around the write; if the
- * write failed with EPIPE and SIGPIPE was not blocked before, the signal now
- * pending is ours: take it with sigtimedwait before restoring the mask.  (If
- * it was blocked before, the caller's own pending SIGPIPE is left alone.)
+ * has no MSG_NOSIGNAL.  Since Linux 6.18 pwritev2 takes RWF_NOSIGNAL (offset
+ * -1: the file position, which a pipe has none of); an older kernel refuses
+ * the unknown flag with EOPNOTSUPP before writing anything, and then:
+ * block SIGPIPE in this thread around the write; if the write failed with
+ * EPIPE and SIGPIPE was not blocked before, the signal now pending is ours:
+ * take it with sigtimedwait before restoring the mask.  (If it was blocked
+ * before, the caller's own pending SIGPIPE is left alone.)  The mask costs
+ * two system calls per write, about half a microsecond here.
  */
-ssize_t ipck__write_nosig(int fd, const struct iovec *iov, int iovcnt)
+ssize_t ipck__write_masked(int fd, const struct iovec *iov, int iovcnt)
 {
 	sigset_t pipe_set, old;
 	sigemptyset(&pipe_set);
@@ -141,6 +153,21 @@ ssize_t ipck__write_nosig(int fd, const struct iovec *iov, int iovcnt)
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return n < 0 ? -e : n;
+}
+
+ssize_t ipck__write_nosig(int fd, const struct iovec *iov, int iovcnt)
+{
+	int known = atomic_load_explicit(&nosig_flag, memory_order_relaxed);
+	if (known >= 0) {
+		ssize_t n = pwritev2(fd, iov, iovcnt, -1, RWF_NOSIGNAL);
+		if (n >= 0 || errno != EOPNOTSUPP || known > 0) {
+			if (!known && n >= 0)
+				atomic_store_explicit(&nosig_flag, 1, memory_order_relaxed);
+			return n < 0 ? -errno : n;
+		}
+		atomic_store_explicit(&nosig_flag, -1, memory_order_relaxed);
+	}
+	return ipck__write_masked(fd, iov, iovcnt);
 }
 
 int ipck__set_nonblock(int fd, bool on)

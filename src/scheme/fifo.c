@@ -10,9 +10,11 @@
  *
  * From the welcome on nothing is named any more: the kernel frees the pipes
  * with their last descriptor, and that close is what the peer sees (EOF,
- * EPIPE); the pidfd watch covers a peer that dies with a copy of its end
- * left in a child.  The listener removes the well-known FIFO on close if it
- * is still the one it made.
+ * EPIPE), as on pipe: and unix:.  No pidfd is watched: a copy of its ends
+ * that the peer left in a child it forked keeps the channel open (the child
+ * may go on with it), and a receive without deadline is one blocking read(2).
+ * The listener removes the well-known FIFO on close if it is still the one
+ * it made.
  *
  * Traps: an O_NONBLOCK open for writing fails with ENXIO while nobody reads,
  * and a read end reads EOF while nobody writes, so the listener holds a write
@@ -108,6 +110,19 @@ static int fifo_make(const char *path, unsigned mode, int how, struct stat *st)
 		return e;
 	}
 	return fd;
+}
+
+/*
+ * Who the peer is (ipck_peer_pid).  Its end is watched by the kernel, not by
+ * a pidfd: the channel ends when the last copy of the peer's ends closes, as
+ * for pipe: and unix:, so a receive without deadline blocks in read(2).
+ */
+static int fifo_learn_peer(ipck_chan *ch, pid_t pid)
+{
+	if (pid <= 0)
+		return -EPROTO;
+	ch->peer_pid = pid;
+	return 0;
 }
 
 /* ---- listener -------------------------------------------------------------- */
@@ -218,14 +233,12 @@ static int fifo_attach(ipck_chan *l, ipck_chan *c, const struct hello *h)
 		goto out_wfd;
 	fifo_unlink_same(c2s, &a);   /* both sides hold both ends now (or the client died) */
 	fifo_unlink_same(s2c, &b);
-	if ((r = ipck__watch_peer(c, h->pid)))
+	if ((r = fifo_learn_peer(c, h->pid)))
 		goto out_wfd;
 	if ((r = fifo_welcome(wfd, h)) || (r = ipck__fd_init(c, rfd, wfd, FRAME_STREAM)))
-		goto out_peer;
+		goto out_fds;
 	return 0;
-out_peer:
-	ipck__close_fd(c->peer_fd);
-	c->peer_fd = -1;
+out_fds:
 	c->fd = c->wfd = -1;
 out_wfd:
 	close(wfd);
@@ -373,7 +386,7 @@ static int fifo_await_welcome(ipck_chan *ch, int wk, const struct hello *h, dead
 			return -errno;
 		if (ipck__hello_parse(&w, b, (size_t)n, TAG_WELCOME) || w.nonce != h->nonce)
 			return -EPROTO;
-		return ipck__watch_peer(ch, w.pid);
+		return fifo_learn_peer(ch, w.pid);
 	}
 }
 
