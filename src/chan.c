@@ -235,7 +235,8 @@ IPCK_API ssize_t ipck_recv_fds(ipck_chan *ch, void *buf, size_t cap,
 	int r = check_io(ch, buf, cap, timeout_ms, true);
 	if (r)
 		return r;
-	if (!ipck__fd_can_pass(ch))
+	/* A mailbox's records go through mailbox.c (announcements, read-ahead). */
+	if (ch->mb_peer || ch->url.mailbox || !ipck__fd_can_pass(ch))
 		return -ENOTSUP;
 	ssize_t n = ipck__fd_recv_fds(ch, buf, cap, &w, timeout_ms);
 	if (n >= 0) {

@@ -155,6 +155,10 @@ static void in_order(const char *scheme)
 	CHECK_EQ(readable(ipck_pollfd(h[1]), 0), 0);
 	CHECK_EQ(ipck_send(h[0], "x", 1, 0), -ENOTSUP);
 	CHECK_EQ(ipck_accept(h[0], &x, 0), -EINVAL);
+	int fd;
+	size_t nfd = 1;   /* data comes out of a mailbox through recv only, in order */
+	CHECK_EQ(ipck_recv_fds(mb, b, sizeof(b), &fd, &nfd, 0), -ENOTSUP);
+	CHECK_EQ(ipck_recv_fds(h[0], b, sizeof(b), &fd, &nfd, 0), -ENOTSUP);
 	long total = SENDERS * N, got = 0;
 	for (; got < total / 2; got++)
 		take_one(mb, pids, next);
