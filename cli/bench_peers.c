@@ -91,6 +91,10 @@ static int n_open(void **out, const char *dir, int side)
 	snprintf(url, sizeof(url), "ipc://%s/nng.sock", dir);
 	if ((r = nng_pair1_open(&p->s)) == 0) {
 		nng_socket_set_size(p->s, NNG_OPT_RECVMAXSZ, 0);   /* no limit */
+		/* pair1 queues no message by default: each send waits for the
+		 * receiver's hand-off.  Queues on both sides, as ZeroMQ has. */
+		nng_socket_set_int(p->s, NNG_OPT_SENDBUF, 1024);
+		nng_socket_set_int(p->s, NNG_OPT_RECVBUF, 1024);
 		r = side ? nng_dial(p->s, url, NULL, NNG_FLAG_NONBLOCK) : nng_listen(p->s, url, NULL, 0);
 		if (r)
 			nng_close(p->s);
