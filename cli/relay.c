@@ -3,9 +3,10 @@
  *
  * Listens on FROM, connects to TO, and forwards every message FROM -> TO
  * (and TO -> FROM with --both) until a side ends.  The relay takes from
- * FROM only what is there already, one message or, when TO is a framed
- * stream that takes many in one write, a batch of at most MANY; it sends
- * them before it takes more.  A message the next scheme cannot carry stops
+ * FROM only what is there already, a batch of at most MANY, and sends it
+ * before it takes more: in one write when TO is a framed stream, and for
+ * any TO the batch halves the relay's sleeps and wake-ups, as queues of 10
+ * (pmsg:'s default) make them.  A message the next scheme cannot carry stops
  * the relay with an error instead of being cut.  SIGINT/SIGTERM: what it
  * holds and what waits in FROM is still delivered, totals are printed,
  * FROM's objects are removed.
@@ -51,7 +52,6 @@ struct dir {
 	bool ring_to;            /* TO is a ring too: a full one costs no system call to try */
 	unsigned char *buf;      /* else they are received here */
 	size_t cap, limit;       /* buf's size; the largest message both carry */
-	bool gather;             /* TO takes many in one write: batch what is there */
 	struct iovec v[MANY];    /* the batch in buf */
 	size_t nv, used;
 	unsigned long long msgs, bytes;
@@ -118,8 +118,6 @@ static int dir_init(struct dir *d, ipck_chan *src, ipck_chan *dst, const char *s
 	d->limit = a < b ? a : b;
 	if (d->peek)
 		return 0;
-	const struct ipck_scheme_info *si = cli_scheme_of(dn);
-	d->gather = si && (si->caps & IPCK_CAP_STREAM) && !strstr(dn, "raw=1");
 	d->cap = d->limit < BUF_MIN ? d->limit + 1 : BUF_MIN;
 	d->buf = malloc(d->cap);
 	return d->buf ? 0 : cli_err(-ENOMEM, "relay");
@@ -237,15 +235,15 @@ static int flush(struct dir *d, struct ticker *t)
 }
 
 /*
- * The message in d->buf, and when TO takes many at once, those waiting
- * behind it that fit: a batch, then sent.  Returns messages sent, or -1.
+ * The message in d->buf and those waiting behind it that fit: a batch,
+ * then sent.  Returns messages sent, or -1.
  */
 static long batch(struct dir *d, struct ticker *t, size_t n, int *err)
 {
 	d->v[0] = (struct iovec){d->buf, n};
 	d->nv = 1;
 	d->used = n;
-	while (d->gather && d->nv < MANY && d->used < d->cap) {
+	while (d->nv < MANY && d->used < d->cap) {
 		ssize_t r = ipck_recv(d->src, d->buf + d->used, d->cap - d->used, 0);
 		if (r < 0)
 			break;   /* none, too large, or the end: the next take sees it */
