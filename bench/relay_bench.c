@@ -331,6 +331,12 @@ static void report(struct pair *p)
 	       want, rel / slow >= want ? "ok" : "LOW", cpu);
 	if (!verbose)
 		return;
+	/* Unpinned, a kernel scheme alone is bimodal: now and then the scheduler
+	 * puts P beside C (wake-affine), at a third of the rate; see the spread. */
+	printf("    spread   %s alone %.0f-%.0f", p->from, p->a[0], p->a[reps - 1]);
+	if (!same)
+		printf(", %s alone %.0f-%.0f", p->to, p->b[0], p->b[reps - 1]);
+	printf(", relayed %.0f-%.0f msg/s\n", p->rel[0], p->rel[reps - 1]);
 	report_cost(p->from, p->ca, false);
 	if (!same)
 		report_cost(p->to, p->cb, false);
