@@ -15,7 +15,7 @@
  * forwards the rest and exits by itself; its CPU time comes from wait4.
  *
  *   relay_bench [-n N] [-r REPS] [-s SIZE] [-p CPU,CPU,CPU] [-o OPTS]
- *               [-x IPCKIT] [-v] [PAIR...]
+ *               [-x IPCKIT] [-v] [-f] [PAIR...]
  *     PAIR      FROM-TO schemes (pshm-pshm unix-unix pmsg-pmsg pmsg-unix
  *               by default); pshm, svshm, mmap, unix, unix-seqpacket, pmsg,
  *               svmsg, fifo
@@ -25,10 +25,18 @@
  *     -x PATH   the ipckit binary (default build/ipckit)
  *     -v        also the CPU time and context switches (voluntary +
  *               involuntary) per message of each process, direct and relayed
+ *     -f        only the floor under a relay between two POSIX queues: what
+ *               one mq_send and one mq_receive of a 65-byte message (a tag
+ *               byte and 64) cost in one process, with no peer, contention
+ *               or context switch.  A relayed message takes two of each (no
+ *               call moves several messages of a queue), so on C CPUs a
+ *               relay carries at most C / (2 * (send + receive)) msg/s.
  * Run it under `flock /work/wt/bench.lock` (make bench-relay does).
  */
 #include "ipckit.h"
 #include <errno.h>
+#include <fcntl.h>
+#include <mqueue.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -273,6 +281,54 @@ static double run_once(const char *from, const char *to, unsigned long long n, s
 	return ok && t1 > t0 ? (double)n / (t1 - t0) : 0;
 }
 
+/* ---- the floor (-f) ------------------------------------------------------------- */
+
+#define FLOOR_DEPTH 10   /* the default msg_max: fill, then empty, the queue */
+
+/* One rep: ns per mq_send in *s, per mq_receive in *r; -1 on a failure. */
+static int floor_rep(mqd_t q, unsigned long long n, double *s, double *r)
+{
+	char msg[65] = {0}, buf[8192];
+	double ts = 0, tr = 0;
+	for (unsigned long long k = 0; k < n / FLOOR_DEPTH; k++) {
+		double t0 = now();
+		for (int i = 0; i < FLOOR_DEPTH; i++)
+			if (mq_send(q, msg, sizeof(msg), 0) < 0)
+				return -1;
+		double t1 = now();
+		for (int i = 0; i < FLOOR_DEPTH; i++)
+			if (mq_receive(q, buf, sizeof(buf), NULL) < 0)
+				return -1;
+		ts += t1 - t0, tr += now() - t1;
+	}
+	*s = ts / (double)n * 1e9, *r = tr / (double)n * 1e9;
+	return 0;
+}
+
+static int mq_floor(unsigned long long n)
+{
+	struct mq_attr a = {.mq_maxmsg = FLOOR_DEPTH, .mq_msgsize = 8192};
+	double s[MAX_REP], r[MAX_REP];
+	char name[64];
+	snprintf(name, sizeof(name), "/rb-floor.%d", (int)getpid());
+	mqd_t q = mq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &a);
+	if (q < 0)
+		die("mq_open", -errno);
+	mq_unlink(name);
+	for (int i = 0; i < reps; i++)
+		if (floor_rep(q, n < FLOOR_DEPTH ? FLOOR_DEPTH : n, &s[i], &r[i]) < 0)
+			die("mq_send/mq_receive", -errno);
+	mq_close(q);
+	/* A floor: the least disturbed rep, the fastest. */
+	qsort(s, (size_t)reps, sizeof(*s), cmp_d);
+	qsort(r, (size_t)reps, sizeof(*r), cmp_d);
+	double cs = s[0], cr = r[0];
+	printf("mq_send %.0f ns, mq_receive %.0f ns (fastest of %d reps, one process)\n", cs, cr, reps);
+	printf("a relayed pmsg message: 2 of each, %.0f ns of CPU; on 2 CPUs at most %.0f msg/s\n",
+	       2 * (cs + cr), 2e9 / (2 * (cs + cr)));
+	return 0;
+}
+
 /* ---- the table ------------------------------------------------------------------- */
 
 struct pair {
@@ -346,7 +402,7 @@ static void report(struct pair *p)
 static void usage(void)
 {
 	fputs("usage: relay_bench [-n N] [-r REPS] [-s SIZE] [-p CPU,CPU,CPU] [-o OPTS]\n"
-	      "                   [-x IPCKIT] [-v] [FROM-TO...]\n", stderr);
+	      "                   [-x IPCKIT] [-v] [-f] [FROM-TO...]\n", stderr);
 	exit(2);
 }
 
@@ -369,7 +425,8 @@ int main(int argc, char **argv)
 	static const char *defaults[] = {"pshm-pshm", "unix-unix", "pmsg-pmsg", "pmsg-unix"};
 	static struct pair pairs[MAX_PAIR];
 	int c, np = 0;
-	while ((c = getopt(argc, argv, "n:r:s:p:o:x:v")) != -1) {
+	bool floor_only = false;
+	while ((c = getopt(argc, argv, "n:r:s:p:o:x:vf")) != -1) {
 		switch (c) {
 		case 'n': n_opt = strtoull(optarg, NULL, 10); break;
 		case 'r': reps = atoi(optarg); break;
@@ -381,11 +438,14 @@ int main(int argc, char **argv)
 		case 'o': url_opts = optarg; break;
 		case 'x': ipckit_bin = optarg; break;
 		case 'v': verbose = true; break;
+		case 'f': floor_only = true; break;
 		default: usage();
 		}
 	}
 	if (reps < 1 || reps > MAX_REP || msg_size < 8 || msg_size > (1 << 16))
 		usage();
+	if (floor_only)
+		return mq_floor(n_opt ? n_opt : 200000);
 	bool dflt = optind == argc;
 	for (int i = dflt ? 0 : optind; i < (dflt ? 4 : argc); i++)
 		if (np == MAX_PAIR || parse_pair(&pairs[np++], dflt ? defaults[i] : argv[i]))
