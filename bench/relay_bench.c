@@ -15,7 +15,7 @@
  * forwards the rest and exits by itself; its CPU time comes from wait4.
  *
  *   relay_bench [-n N] [-r REPS] [-s SIZE] [-p CPU,CPU,CPU] [-o OPTS]
- *               [-x IPCKIT] [PAIR...]
+ *               [-x IPCKIT] [-v] [-f] [PAIR...]
  *     PAIR      FROM-TO schemes (pshm-pshm unix-unix pmsg-pmsg pmsg-unix
  *               by default); pshm, svshm, mmap, unix, unix-seqpacket, pmsg,
  *               svmsg, fifo
@@ -23,10 +23,20 @@
  *     -p LIST   pin P, the relay and C (direct: P and C) to these CPUs
  *     -o OPTS   options added to every URL, e.g. spin_us=0
  *     -x PATH   the ipckit binary (default build/ipckit)
+ *     -v        also the CPU time and context switches (voluntary +
+ *               involuntary) per message of each process, direct and relayed
+ *     -f        only the floor under a relay between two POSIX queues: what
+ *               one mq_send and one mq_receive of a 65-byte message (a tag
+ *               byte and 64) cost in one process, with no peer, contention
+ *               or context switch.  A relayed message takes two of each (no
+ *               call moves several messages of a queue), so on C CPUs a
+ *               relay carries at most C / (2 * (send + receive)) msg/s.
  * Run it under `flock /work/wt/bench.lock` (make bench-relay does).
  */
 #include "ipckit.h"
 #include <errno.h>
+#include <fcntl.h>
+#include <mqueue.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -43,6 +53,7 @@
 
 static unsigned long long n_opt;
 static int reps = 5, cpus[3] = {-1, -1, -1};
+static bool verbose;
 static size_t msg_size = 64;
 static const char *url_opts = "", *ipckit_bin = "build/ipckit";
 static char dir[64];
@@ -219,11 +230,23 @@ static bool reap(pid_t p, struct rusage *ru)
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
+/* What one process of a run cost, per message. */
+struct cost {
+	double cpu_ns, csw;
+};
+
+static struct cost cost_of(const struct rusage *r, unsigned long long n)
+{
+	double ns = (r->ru_utime.tv_sec + r->ru_stime.tv_sec) * 1e9 +
+		    (r->ru_utime.tv_usec + r->ru_stime.tv_usec) * 1e3;
+	return (struct cost){ns / (double)n, (double)(r->ru_nvcsw + r->ru_nivcsw) / (double)n};
+}
+
 /*
- * One run: msgs/s from P to C, through the relay when to is not NULL
- * (*cpu_ns: the relay's CPU time per message).  0 on a failure.
+ * One run: msgs/s from P to C, through the relay when to is not NULL;
+ * c[0..2]: what P, C and the relay cost per message.  0 on a failure.
  */
-static double run_once(const char *from, const char *to, unsigned long long n, double *cpu_ns)
+static double run_once(const char *from, const char *to, unsigned long long n, struct cost *c)
 {
 	struct run ru;
 	char b;
@@ -247,17 +270,63 @@ static double run_once(const char *from, const char *to, unsigned long long n, d
 		double t = t0;
 		t0 = t1, t1 = t;
 	}
-	struct rusage rr;
-	bool ok = reap(pp, NULL) & reap(pc, NULL);
+	struct rusage rp, rc, rr = {0};
+	bool ok = reap(pp, &rp) & reap(pc, &rc);
 	if (rel && !reap(rel, &rr))
 		ok = false;
-	if (rel && cpu_ns)
-		*cpu_ns = ((rr.ru_utime.tv_sec + rr.ru_stime.tv_sec) * 1e9 +
-			   (rr.ru_utime.tv_usec + rr.ru_stime.tv_usec) * 1e3) / (double)n;
+	c[0] = cost_of(&rp, n), c[1] = cost_of(&rc, n), c[2] = cost_of(&rr, n);
 	close(ru.up[0]);
 	close(ru.go[0]);
 	close(ru.go[1]);
 	return ok && t1 > t0 ? (double)n / (t1 - t0) : 0;
+}
+
+/* ---- the floor (-f) ------------------------------------------------------------- */
+
+#define FLOOR_DEPTH 10   /* the default msg_max: fill, then empty, the queue */
+
+/* One rep: ns per mq_send in *s, per mq_receive in *r; -1 on a failure. */
+static int floor_rep(mqd_t q, unsigned long long n, double *s, double *r)
+{
+	char msg[65] = {0}, buf[8192];
+	double ts = 0, tr = 0;
+	for (unsigned long long k = 0; k < n / FLOOR_DEPTH; k++) {
+		double t0 = now();
+		for (int i = 0; i < FLOOR_DEPTH; i++)
+			if (mq_send(q, msg, sizeof(msg), 0) < 0)
+				return -1;
+		double t1 = now();
+		for (int i = 0; i < FLOOR_DEPTH; i++)
+			if (mq_receive(q, buf, sizeof(buf), NULL) < 0)
+				return -1;
+		ts += t1 - t0, tr += now() - t1;
+	}
+	*s = ts / (double)n * 1e9, *r = tr / (double)n * 1e9;
+	return 0;
+}
+
+static int mq_floor(unsigned long long n)
+{
+	struct mq_attr a = {.mq_maxmsg = FLOOR_DEPTH, .mq_msgsize = 8192};
+	double s[MAX_REP], r[MAX_REP];
+	char name[64];
+	snprintf(name, sizeof(name), "/rb-floor.%d", (int)getpid());
+	mqd_t q = mq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &a);
+	if (q < 0)
+		die("mq_open", -errno);
+	mq_unlink(name);
+	for (int i = 0; i < reps; i++)
+		if (floor_rep(q, n < FLOOR_DEPTH ? FLOOR_DEPTH : n, &s[i], &r[i]) < 0)
+			die("mq_send/mq_receive", -errno);
+	mq_close(q);
+	/* A floor: the least disturbed rep, the fastest. */
+	qsort(s, (size_t)reps, sizeof(*s), cmp_d);
+	qsort(r, (size_t)reps, sizeof(*r), cmp_d);
+	double cs = s[0], cr = r[0];
+	printf("mq_send %.0f ns, mq_receive %.0f ns (fastest of %d reps, one process)\n", cs, cr, reps);
+	printf("a relayed pmsg message: 2 of each, %.0f ns of CPU; on 2 CPUs at most %.0f msg/s\n",
+	       2 * (cs + cr), 2e9 / (2 * (cs + cr)));
+	return 0;
 }
 
 /* ---- the table ------------------------------------------------------------------- */
@@ -265,41 +334,75 @@ static double run_once(const char *from, const char *to, unsigned long long n, d
 struct pair {
 	char from[32], to[32];
 	unsigned long long n;
-	double a[MAX_REP], b[MAX_REP], rel[MAX_REP], cpu[MAX_REP];
+	double a[MAX_REP], b[MAX_REP], rel[MAX_REP];
+	struct cost ca[MAX_REP][3], cb[MAX_REP][3], cr[MAX_REP][3];   /* P, C, relay */
 };
 
 static void measure(struct pair *p, int rep, int k)
 {
 	char ua[256], ub[256];
 	make_url(ua, sizeof(ua), p->from, 'a', k);
-	p->a[rep] = run_once(ua, NULL, p->n, NULL);
+	p->a[rep] = run_once(ua, NULL, p->n, p->ca[rep]);
 	if (strcmp(p->from, p->to)) {
 		make_url(ub, sizeof(ub), p->to, 'a', k + 1);
-		p->b[rep] = run_once(ub, NULL, p->n, NULL);
+		p->b[rep] = run_once(ub, NULL, p->n, p->cb[rep]);
 	}
 	make_url(ua, sizeof(ua), p->from, 'a', k + 2);
 	make_url(ub, sizeof(ub), p->to, 'b', k + 2);
-	p->rel[rep] = run_once(ua, ub, p->n, &p->cpu[rep]);
+	p->rel[rep] = run_once(ua, ub, p->n, p->cr[rep]);
 	if (!p->a[rep] || !p->rel[rep] || (strcmp(p->from, p->to) && !p->b[rep]))
 		die("a run failed", 0);
+}
+
+/* The median over the reps of one process's CPU ns or switches per message. */
+static double cost_med(struct cost (*c)[3], int who, bool csw)
+{
+	double v[MAX_REP];
+	for (int r = 0; r < reps; r++)
+		v[r] = csw ? c[r][who].csw : c[r][who].cpu_ns;
+	return median(v, reps);
+}
+
+/* -v: what each process cost per message, CPU ns and context switches. */
+static void report_cost(const char *what, struct cost (*c)[3], bool relayed)
+{
+	double cp = cost_med(c, 0, false), cc = cost_med(c, 1, false);
+	double cr = relayed ? cost_med(c, 2, false) : 0;
+	printf("    %-8s P %5.0f ns %5.2f sw   C %5.0f ns %5.2f sw", what, cp, cost_med(c, 0, true),
+	       cc, cost_med(c, 1, true));
+	if (relayed)
+		printf("   relay %5.0f ns %5.2f sw", cr, cost_med(c, 2, true));
+	printf("   all %5.0f ns\n", cp + cc + cr);
 }
 
 static void report(struct pair *p)
 {
 	bool same = !strcmp(p->from, p->to);
 	double a = median(p->a, reps), b = same ? a : median(p->b, reps);
-	double rel = median(p->rel, reps), cpu = median(p->cpu, reps);
+	double rel = median(p->rel, reps), cpu = cost_med(p->cr, 2, false);
 	double slow = a < b ? a : b, want = same && is_ring(p->from) ? 0.5 : 0.8;
 	char name[80];
 	snprintf(name, sizeof(name), "%.31s->%.31s", p->from, p->to);
 	printf("%-20s %12.0f %12.0f %12.0f %7.2f %6.2f %5s %9.0f\n", name, a, b, rel, rel / slow,
 	       want, rel / slow >= want ? "ok" : "LOW", cpu);
+	if (!verbose)
+		return;
+	/* Unpinned, a kernel scheme alone is bimodal: now and then the scheduler
+	 * puts P beside C (wake-affine), at a third of the rate; see the spread. */
+	printf("    spread   %s alone %.0f-%.0f", p->from, p->a[0], p->a[reps - 1]);
+	if (!same)
+		printf(", %s alone %.0f-%.0f", p->to, p->b[0], p->b[reps - 1]);
+	printf(", relayed %.0f-%.0f msg/s\n", p->rel[0], p->rel[reps - 1]);
+	report_cost(p->from, p->ca, false);
+	if (!same)
+		report_cost(p->to, p->cb, false);
+	report_cost("relayed", p->cr, true);
 }
 
 static void usage(void)
 {
 	fputs("usage: relay_bench [-n N] [-r REPS] [-s SIZE] [-p CPU,CPU,CPU] [-o OPTS]\n"
-	      "                   [-x IPCKIT] [FROM-TO...]\n", stderr);
+	      "                   [-x IPCKIT] [-v] [-f] [FROM-TO...]\n", stderr);
 	exit(2);
 }
 
@@ -322,7 +425,8 @@ int main(int argc, char **argv)
 	static const char *defaults[] = {"pshm-pshm", "unix-unix", "pmsg-pmsg", "pmsg-unix"};
 	static struct pair pairs[MAX_PAIR];
 	int c, np = 0;
-	while ((c = getopt(argc, argv, "n:r:s:p:o:x:")) != -1) {
+	bool floor_only = false;
+	while ((c = getopt(argc, argv, "n:r:s:p:o:x:vf")) != -1) {
 		switch (c) {
 		case 'n': n_opt = strtoull(optarg, NULL, 10); break;
 		case 'r': reps = atoi(optarg); break;
@@ -333,11 +437,15 @@ int main(int argc, char **argv)
 			break;
 		case 'o': url_opts = optarg; break;
 		case 'x': ipckit_bin = optarg; break;
+		case 'v': verbose = true; break;
+		case 'f': floor_only = true; break;
 		default: usage();
 		}
 	}
 	if (reps < 1 || reps > MAX_REP || msg_size < 8 || msg_size > (1 << 16))
 		usage();
+	if (floor_only)
+		return mq_floor(n_opt ? n_opt : 200000);
 	bool dflt = optind == argc;
 	for (int i = dflt ? 0 : optind; i < (dflt ? 4 : argc); i++)
 		if (np == MAX_PAIR || parse_pair(&pairs[np++], dflt ? defaults[i] : argv[i]))
