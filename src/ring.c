@@ -226,7 +226,7 @@ static int tx_wait(ipck_chan *ch, uint64_t need, int timeout_ms)
  * has taken everything.  If so, fill the rest of the ring with a PAD now
  * and start again at 0: the few lines both sides keep using stay in their
  * first-level caches, where handing a line over costs least.  A stream
- * goes on through the whole ring (its reader stays a batch behind).
+ * goes on through the whole ring (its reader stays a chunk behind).
  */
 static int wrap_early(ipck_chan *ch, uint64_t need)
 {
