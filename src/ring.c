@@ -445,8 +445,9 @@ static inline int64_t rx_fast(struct ring *r)
  * sides in lockstep on one line run ten times slower than a stream).  At
  * rlim it looks at prod again and, while the writer is less than r->chunk
  * ahead and still moving, waits: a look only every RX_GAP pauses, as each
- * one takes prod's line from the writer.  A writer that stopped, or nothing
- * at all: back to waiting on the header word (not a stream any more).
+ * one takes prod's line from the writer.  A writer that stopped: what it
+ * wrote.  Nothing at all: at once back to waiting on the header word (not
+ * a stream any more; an answer must not wait for a look at prod).
  */
 static int64_t rx_refill(struct ring *r)
 {
@@ -458,8 +459,8 @@ static int64_t rx_refill(struct ring *r)
 			p = c;
 			break;
 		}
-		if (p - c >= r->chunk || (i && p == last))
-			break;
+		if (p - c >= r->chunk || p == c || (i && p == last))
+			break;   /* far enough ahead, nothing at all (wait on the header), or stopped */
 		last = p;
 		RSTAT(ST_RXLOOKS);
 		for (int k = 0; k < RX_GAP; k++)
