@@ -9,7 +9,7 @@
  *            take the faster), pshm: (spinning, and sleeping
  *            only with spin_us=0), seqpacket (raw socketpair, and the
  *            library's socketpair:; unix-seqpacket: when the library has it)
- *   oneway   64-byte messages per second: a bare SPSC ring (cached indices),
+ *   oneway   64-byte messages per second: a bare SPSC ring (cached indices) of 1 MiB and of 4 MiB,
  *            pshm: with send/recv and with reserve/commit + peek/release,
  *            and the seqpacket socketpair
  *   bw       GB/s with 1 KiB, 4 KiB and 1 MiB messages through pshm:, and
@@ -109,7 +109,7 @@ struct bare {
 	_Alignas(128) _Atomic uint64_t pong;      /* two-line ping-pong: the answer */
 	_Alignas(128) _Atomic uint64_t head;      /* ring: producer's index */
 	_Alignas(128) _Atomic uint64_t tail;      /* ring: consumer's index */
-	_Alignas(128) unsigned char slot[16384][64];
+	_Alignas(128) unsigned char slot[65536][64];   /* bare_n of them are used */
 };
 #define BARE_QUIT UINT64_MAX
 
@@ -174,8 +174,8 @@ static double bare_rtt(bool two, bool pause)
 	return median(v, samples);
 }
 
-#define BARE_N (1u << 14)
 #define BARE_MSGS 20000000u
+static uint64_t bare_n = 1u << 14;   /* slots: 1 MiB, or 4 MiB */
 
 static void bare_producer(void *arg)
 {
@@ -184,15 +184,16 @@ static void bare_producer(void *arg)
 	uint64_t tail = 0;
 	for (int s = -1; s < samples; s++)
 		for (uint64_t h = atomic_load(&b->head), end = h + BARE_MSGS; h < end; h++) {
-			while (h - tail >= BARE_N)
+			while (h - tail >= bare_n)
 				tail = atomic_load_explicit(&b->tail, memory_order_acquire);
-			memcpy(b->slot[h % BARE_N], m, 64);
+			memcpy(b->slot[h & (bare_n - 1)], m, 64);
 			atomic_store_explicit(&b->head, h + 1, memory_order_release);
 		}
 }
 
-static double bare_oneway(void)
+static double bare_oneway(uint64_t bytes)
 {
+	bare_n = bytes / 64;
 	struct bare *b = mmap(NULL, sizeof(*b), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (b == MAP_FAILED)
 		die("mmap", -errno);
@@ -205,7 +206,7 @@ static double bare_oneway(void)
 		for (uint64_t end = t + BARE_MSGS; t < end; t++) {
 			while (t == head)
 				head = atomic_load_explicit(&b->head, memory_order_acquire);
-			memcpy(m, b->slot[t % BARE_N], 64);
+			memcpy(m, b->slot[t & (bare_n - 1)], 64);
 			sum += m[0];
 			atomic_store_explicit(&b->tail, t + 1, memory_order_release);
 		}
@@ -472,7 +473,8 @@ static void group_rtt(int p, const char *ring)
 static void group_oneway(int p, const char *ring)
 {
 	char u[256];
-	put(p, "oneway bare SPSC ring 64 B", "M/s", "", bare_oneway());
+	put(p, "oneway bare SPSC ring 64 B, 1 MiB", "M/s", "", bare_oneway(1 << 20));
+	put(p, "oneway bare SPSC ring 64 B, 4 MiB", "M/s", "", bare_oneway(4 << 20));
 	snprintf(u, sizeof(u), "%s?capacity=1048576", ring);
 	put(p, "oneway pshm: 64 B, capacity 1 MiB (default)", "M/s", "",
 	    chan_oneway(u, 64, 20000000, 2, false, NULL) / 1e6);

@@ -2,6 +2,9 @@
 #   make ring-bench                 build it and run it under the bench lock
 #   make ring-bench RING_BENCH_ARGS=-q    fewer samples
 # The machine is shared: every run takes $(BENCH_LOCK) first (flock).
+# Counters of the ring's slow paths (full ring, waits, sleeps, refills),
+# printed by each side at close: build with -DRING_STATS, e.g.
+#   make B=build-stats CFLAGS="-O2 -g -DRING_STATS" build-stats/bench/ring_bench
 
 RING_BENCH := $(B)/bench/ring_bench
 # One lock per build; to share one between worktrees: make BENCH_LOCK=/path

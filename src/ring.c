@@ -21,8 +21,30 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#ifndef RX_CHUNK
+#define RX_CHUNK 16384u   /* the most a streaming reader waits to be behind */
+#endif
+#define RX_GAP   32       /* pauses between its looks at prod */
+#define RX_LOOKS 16       /* and how many it takes at most */
+
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
+
+#ifdef RING_STATS
+#include <stdio.h>
+#include <stdlib.h>
+unsigned long ipck__rst[ST_N];
+static void rst_print(void)
+{
+	static const char *n[ST_N] = {"txslow", "txfull", "txwait", "sleep", "wake", "pad", "early",
+				      "rxnotyet", "rxwait", "rxpoll", "yield", "rxslowpeek", "rxrefill", "rxdistK", "rxlooks"};
+	fprintf(stderr, "[%d]", (int)getpid());
+	for (int i = 0; i < ST_N; i++)
+		fprintf(stderr, " %s=%lu", n[i], ipck__rst[i]);
+	fprintf(stderr, "\n");
+	memset(ipck__rst, 0, sizeof(ipck__rst));
+}
+#endif
 
 int ipck__ring_fail(ipck_chan *ch, int e)
 {
@@ -104,7 +126,8 @@ int ipck__ring_attach(ipck_chan *ch, int me)
 	r->tx_rd = r->mpmc ? 0 : 2u * (unsigned)me;     /* wait words: see tx_dir */
 	r->rx_wr = r->mpmc ? 1 : 2u * (unsigned)!me + 1;
 	ch->max_msg = cap - REC_HDR;
-	r->batch = cap / 8;   /* a reader that far behind reads lines no cache of the writer holds */
+	r->chunk = cap / 8 < RX_CHUNK ? cap / 8 : RX_CHUNK;
+	r->rlim = 0;
 	unsigned sp = (ch->url.set & OPT_SPIN_US) ? ch->url.spin_us : 50;
 	r->spin_ns = (int64_t)sp * 1000;
 	return 0;
@@ -150,12 +173,15 @@ static int tx_room(ipck_chan *ch, uint64_t need)
 	struct ring *r = ipck__priv(ch);
 	if (likely(r->prod + need - r->cons_seen <= r->cap))
 		return 1;
+	RSTAT(ST_TXSLOW);
 	/* Acquire: the reader's loads of the bytes before c are done before
 	 * we overwrite them (pairs with the reader's release of cons). */
 	uint64_t c = atomic_load_explicit(&r->txd->cons, memory_order_acquire);
 	if (c - r->cons_seen > r->prod - r->cons_seen || (c & 7))
 		return ipck__ring_fail(ch, -EPROTO);   /* went back, or past what we wrote */
 	r->cons_seen = c;
+	if (r->prod + need - c > r->cap)
+		RSTAT(ST_TXFULL);
 	return r->prod + need - c <= r->cap;
 }
 
@@ -184,6 +210,7 @@ static int tx_wait(ipck_chan *ch, uint64_t need, int timeout_ms)
 	if (e < 0)
 		return e;
 	r->resv = (uint32_t)need;   /* what tx_ready waits for */
+	RSTAT(ST_TXWAIT);
 	e = ipck__ring_wait(ch, tx_ready, &r->txd->wr_wait, 2 * tx_dir(r) + 1, timeout_ms);
 	r->resv = 0;
 	if (e)
@@ -199,7 +226,7 @@ static int tx_wait(ipck_chan *ch, uint64_t need, int timeout_ms)
  * has taken everything.  If so, fill the rest of the ring with a PAD now
  * and start again at 0: the few lines both sides keep using stay in their
  * first-level caches, where handing a line over costs least.  A stream
- * goes on through the whole ring (its reader stays a batch behind).
+ * goes on through the whole ring (its reader stays a chunk behind).
  */
 static int wrap_early(ipck_chan *ch, uint64_t need)
 {
@@ -211,6 +238,8 @@ static int wrap_early(ipck_chan *ch, uint64_t need)
 	r->edge = r->prod - off + r->cap + RING_HOT;   /* next lap's look */
 	r->answered = false;
 	/* Room for a whole ring: the reader is at r->prod (cons reloaded). */
+	if (answered && need <= off)
+		RSTAT(ST_EARLY);
 	return answered && need <= off ? tx_room(ch, r->cap) : 0;
 }
 
@@ -286,32 +315,15 @@ int ipck__ring_look(ipck_chan *ch, uint32_t *len, bool thorough)
 }
 
 /*
- * One look for a waiting reader: 1 (*len), 0, -EPROTO.  How it looks
- * depends on why it waits.
- *  - Waiting for an answer (the last receive waited too): on the header
- *    word itself, touching the line after it as well, so that a small
- *    record's two lines travel together, at the moment it is written.
- *  - Chasing a writer in a stream (the last receive did not wait): on the
- *    writer's published position only, and until it is r->batch bytes
- *    ahead or stops moving.  Reading the lines the writer is filling would
- *    take them away between its stores, and make each store fetch its line
- *    back; a reader a batch behind reads lines the writer is done with.
+ * One look for a waiting reader: 1 (*len), 0, -EPROTO.  It waits on the
+ * header word itself, touching the line after it as well, so that a small
+ * record's two lines travel together, at the moment it is written.
  */
 static inline int rx_poll(ipck_chan *ch, uint32_t *len)
 {
 	struct ring *r = ipck__priv(ch);
-	if (r->streak) {
-		for (int i = 0; i < 4; i++)
-			cpu_relax();
-		/* Acquire: pairs with the release of prod in ring_publish. */
-		uint64_t p = atomic_load_explicit(&r->rxd->prod, memory_order_acquire);
-		uint64_t last = r->prod_seen;
-		r->prod_seen = p;
-		if (p - r->cons - 1 >= r->cap || (p - r->cons < r->batch && p != last))
-			return 0;   /* nothing yet (or a lagging prod), or the writer is still going */
-	} else {
-		__builtin_prefetch(r->rx + ((((r->cons & r->mask) | 63) + 1) & r->mask), 0, 3);
-	}
+	RSTAT(ST_RXPOLL);
+	__builtin_prefetch(r->rx + ((((r->cons & r->mask) | 63) + 1) & r->mask), 0, 3);
 	return ipck__ring_look(ch, len, false);
 }
 
@@ -340,6 +352,7 @@ static int rx_await(ipck_chan *ch, uint32_t *len, int timeout_ms)
 		if (!ipck__ring_peer_gone(ch))
 			return -ETIMEDOUT;
 	} else if (!gone) {
+		RSTAT(ST_RXWAIT);
 		e = ipck__ring_wait(ch, rx_ready, &r->rxd->rd_wait, 2 * rx_dir(r), timeout_ms);
 		if (ch->err)
 			return ch->err;
@@ -361,7 +374,7 @@ static int spsc_peek(ipck_chan *ch, const void **ptr, size_t *len, int timeout_m
 	struct ring *r = ipck__priv(ch);
 	uint32_t l;
 	int e = ipck__ring_look(ch, &l, false);
-	r->prod_seen = r->cons;
+	RSTAT(ST_RXSLOWPEEK);
 	/* A short spin on the header first: the writer is often a record away,
 	 * and the slow path reads its position and the clock. */
 	for (int i = 0; unlikely(e == 0) && timeout_ms && r->spin_ns && i < 256; i++) {
@@ -407,18 +420,59 @@ static inline unsigned char *tx_fast(ipck_chan *ch, uint64_t need)
 /* The length of the plain record ready at r->cons, or -1. */
 #define RX_NOT_YET (-1)   /* rx_fast: no record at r->cons yet */
 #define RX_SLOW    (-2)   /* rx_fast: the slow path must look (a PAD, a state) */
+#define RX_LIMIT   (-3)   /* rx_fast: a streaming reader must look at prod (rx_refill) */
 
 static inline int64_t rx_fast(struct ring *r)
 {
 	if (unlikely(!r->fast || r->peek || r->polling))
 		return RX_SLOW;
 	uint64_t c = r->cons, off = c & r->mask;
+	if (r->streak && c >= r->rlim)
+		return RX_LIMIT;
 	/* Acquire: the payload, written before the header, is visible now. */
 	uint64_t w = atomic_load_explicit(rec_at(r->rx, off), memory_order_acquire);
 	uint32_t l = (uint32_t)w;   /* a PAD's length fails the bound below */
 	if ((uint32_t)(w >> 32) != (uint32_t)c + 1)
 		return RX_NOT_YET;
 	return likely(off + REC_HDR + l <= r->cap) ? (int64_t)l : RX_SLOW;
+}
+
+/*
+ * A streaming reader (its last receive did not wait) reads only the records
+ * before r->rlim, the writer's position at its last look, so it never reads
+ * the line the writer is filling: that would take the line away between
+ * the writer's stores, and each store would have to fetch it back (two
+ * sides in lockstep on one line run ten times slower than a stream).  At
+ * rlim it looks at prod again and, while the writer is less than r->chunk
+ * ahead and still moving, waits: a look only every RX_GAP pauses, as each
+ * one takes prod's line from the writer.  A writer that stopped: what it
+ * wrote.  Nothing at all: at once back to waiting on the header word (not
+ * a stream any more; an answer must not wait for a look at prod).
+ */
+static int64_t rx_refill(struct ring *r)
+{
+	uint64_t c = r->cons, last = c, p = c;
+	for (int i = 0; i < RX_LOOKS; i++) {
+		/* Acquire: pairs with the release of prod in ring_publish. */
+		p = atomic_load_explicit(&r->rxd->prod, memory_order_acquire);
+		if (p - c > r->cap) {   /* behind us (lags a header), or garbage */
+			p = c;
+			break;
+		}
+		if (p - c >= r->chunk || p == c || (i && p == last))
+			break;   /* far enough ahead, nothing at all (wait on the header), or stopped */
+		last = p;
+		RSTAT(ST_RXLOOKS);
+		for (int k = 0; k < RX_GAP; k++)
+			cpu_relax();
+	}
+	RSTAT(ST_RXREFILL);
+#ifdef RING_STATS
+	ipck__rst[ST_RXDIST] += (p - c) >> 10;
+#endif
+	r->rlim = p;
+	r->streak = p != c;
+	return rx_fast(r);
 }
 
 /*
@@ -477,6 +531,8 @@ int ipck__ring_peek(ipck_chan *ch, const void **ptr, size_t *len, int timeout_ms
 	struct ring *r = ipck__priv(ch);
 	int64_t l = rx_fast(r);
 	int e;
+	if (unlikely(l == RX_LIMIT))
+		l = rx_refill(r);
 	if (likely(l >= 0)) {
 		r->streak = true;
 		r->peek = (uint32_t)rec_size((uint64_t)l);
@@ -546,7 +602,11 @@ ssize_t ipck__ring_recv(ipck_chan *ch, void *buf, size_t cap, int timeout_ms)
 {
 	struct ring *r = ipck__priv(ch);
 	int64_t l = rx_fast(r);
+	if (unlikely(l == RX_LIMIT))
+		l = rx_refill(r);
 	bool waited = unlikely(l == RX_NOT_YET);
+	if (waited)
+		RSTAT(ST_RXNOTYET);
 	if (waited)
 		l = rx_fast_wait(r, timeout_ms);
 	if (likely(l >= 0 && (size_t)l <= cap)) {
@@ -640,6 +700,9 @@ bool ipck__ring_bye(ipck_chan *ch)
 		r->w->unlock(r, LOCK_PROD);   /* what it reserved is dropped */
 	if (r->h && r->mpmc && r->peek)
 		r->w->unlock(r, LOCK_CONS);   /* what it peeked stays for the next */
+#ifdef RING_STATS
+	rst_print();
+#endif
 	if (!r->h || r->mpmc || !r->claimed)
 		return false;   /* a pair end this process never used is not ours */
 	/* Release: what we published before the flag (pairs with peer_closed). */

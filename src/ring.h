@@ -95,6 +95,16 @@ enum { LOCK_PROD = 0, LOCK_CONS = 1 };
 
 struct ring;
 
+/* Diagnostics for the benchmark only: build with -DRING_STATS. */
+#ifdef RING_STATS
+enum { ST_TXSLOW, ST_TXFULL, ST_TXWAIT, ST_SLEEP, ST_WAKE, ST_PAD, ST_EARLY, ST_RXNOTYET,
+       ST_RXWAIT, ST_RXPOLL, ST_YIELD, ST_RXSLOWPEEK, ST_RXREFILL, ST_RXDIST, ST_RXLOOKS, ST_N };
+extern unsigned long ipck__rst[ST_N];
+#define RSTAT(i) (ipck__rst[i]++)
+#else
+#define RSTAT(i) ((void)0)
+#endif
+
 static inline void cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -132,8 +142,8 @@ struct ring {
 	bool fast;                  /* claimed SPSC side: the inline paths apply */
 	bool streak;                /* the last receive did not wait: we chase a writer */
 	bool answered;              /* a receive waited since the writer's last early-wrap look */
-	uint64_t batch;             /* how far ahead a chased writer should get */
-	uint64_t prod_seen;         /* its position at the last look */
+	uint64_t chunk;             /* how far ahead a chased writer should get */
+	uint64_t rlim;              /* streak: the writer's published position at the last look */
 	_Atomic uint32_t *peer_closed;  /* the peer's closed flag (a zero for MPMC) */
 	unsigned tx_rd, rx_wr;      /* wait words to kick: tx's reader, rx's writer */
 	/* writer */
@@ -253,6 +263,8 @@ static inline void ring_kick(struct ring *r, _Atomic uint32_t *word, unsigned id
 static inline __attribute__((always_inline)) void ring_publish(struct ring *r, uint64_t size, uint32_t len)
 {
 	uint64_t p = r->prod, next = p + size;
+	if (len == REC_PAD)
+		RSTAT(ST_PAD);
 	if (next - r->cons_seen < r->cap)
 		atomic_store_explicit(rec_at(r->tx, next & r->mask), 0, memory_order_relaxed);
 	/* Release: the payload and the cleared next header before this header. */

@@ -61,6 +61,8 @@ void ipck__ring_wake(struct ring *r, _Atomic uint32_t *word, unsigned idx)
 {
 	uint32_t w = atomic_exchange_explicit(word, 0, memory_order_relaxed);
 	if (w & WAIT_SLEEP)
+		RSTAT(ST_WAKE);
+	if (w & WAIT_SLEEP)
 		r->w->wake(r, word, idx, r->mpmc);
 	if (w & WAIT_POLL)
 		ipck__ring_ring_bell(r);
@@ -105,8 +107,10 @@ static bool spin(ipck_chan *ch, bool (*ready)(ipck_chan *, bool), int64_t end)
 		cpu_relax();
 		if (!(i & 31) && ipck__now_ns() >= end)
 			return false;
-		if (!(i & 1023))
+		if (!(i & 1023)) {
+			RSTAT(ST_YIELD);
 			sched_yield();
+		}
 	}
 }
 
@@ -143,6 +147,7 @@ static int sleep_phase(ipck_chan *ch, bool (*ready)(ipck_chan *, bool),
 			disarm(r, word);
 			return -ETIMEDOUT;
 		}
+		RSTAT(ST_SLEEP);
 		int e = r->w->sleep(r, word, val, idx, left);
 		if (ready(ch, true))
 			break;
