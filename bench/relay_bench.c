@@ -33,6 +33,7 @@
  *               relay carries at most C / (2 * (send + receive)) msg/s.
  * Run it under `flock /work/wt/bench.lock` (make bench-relay does).
  */
+#include "bench_util.h"
 #include "ipckit.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -57,25 +58,6 @@ static bool verbose;
 static size_t msg_size = 64;
 static const char *url_opts = "", *ipckit_bin = "build/ipckit";
 static char dir[64];
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_d);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static void pin(int cpu)
 {

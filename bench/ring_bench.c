@@ -21,6 +21,7 @@
  *   ring_bench [-q] [-p|-u] [rtt|oneway|bw|idle...]
  *     -q fewer samples, -p pinned only, -u unpinned only; default: every group
  */
+#include "bench_util.h"
 #include "ipckit.h"
 #include <errno.h>
 #include <sched.h>
@@ -41,25 +42,6 @@ static int samples = 11;
 static const char *groups = "rtt oneway bw idle";   /* what to measure */
 static int pinned;           /* this pass: pin the two processes */
 static char url_buf[256];
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_d);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static void pin(int cpu)
 {

@@ -10,7 +10,7 @@ RELAY_BENCH := $(B)/bench/relay_bench
 # One lock per build; to share one between worktrees: make BENCH_LOCK=/path
 BENCH_LOCK ?= $(B)/bench.lock
 
-$(RELAY_BENCH): bench/relay_bench.c include/ipckit.h $(STATIC)
+$(RELAY_BENCH): bench/relay_bench.c bench/bench_util.h include/ipckit.h $(STATIC)
 	$(call say,CC,$<)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(BASE) $(CFLAGS) -o $@ $< $(STATIC) $(LDLIBS)

@@ -10,7 +10,7 @@ RING_BENCH := $(B)/bench/ring_bench
 # One lock per build; to share one between worktrees: make BENCH_LOCK=/path
 BENCH_LOCK ?= $(B)/bench.lock
 
-$(RING_BENCH): bench/ring_bench.c include/ipckit.h $(STATIC)
+$(RING_BENCH): bench/ring_bench.c bench/bench_util.h include/ipckit.h $(STATIC)
 	$(call say,CC,$<)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(BASE) $(CFLAGS) -o $@ $< $(STATIC) $(LDLIBS)

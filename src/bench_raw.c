@@ -45,10 +45,6 @@ ssize_t ipck__braw_write_all(struct blink *l, const void *msg, size_t len, int t
 	return (ssize_t)len;
 }
 
-#ifndef RWF_NOSIGNAL
-#define RWF_NOSIGNAL 0x00000100
-#endif
-
 /* A pipe or FIFO: pwritev2 with RWF_NOSIGNAL; write(2) on an older kernel. */
 static ssize_t pipe_write_all(struct blink *l, const void *msg, size_t len, int tmo)
 {

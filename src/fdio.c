@@ -500,11 +500,12 @@ static ssize_t stream_recv_big(ipck_chan *ch, unsigned char *buf, size_t len, de
 }
 
 /*
- * rx_fill for stream_recv.  A read that may not block (a FIFO, whose peer
- * pidfd is watched beside it) waits in poll first when the last receive had
- * to wait: in a request-reply exchange the answer is never there yet, and
- * poll-then-read saves the read that would say EAGAIN.  *waited: this call
- * has waited (or will, on -EAGAIN), so its next read goes straight in.
+ * rx_fill for stream_recv.  A read that may not block (a pipe or FIFO with a
+ * deadline: no kernel timeout on a pipe) waits in poll first when the last
+ * receive had to wait: in a request-reply exchange the answer is never there
+ * yet, and poll-then-read saves the read that would say EAGAIN.  *waited:
+ * this call has waited (or will, on -EAGAIN), so its next read goes straight
+ * in.
  */
 static ssize_t rx_fill_waiting(ipck_chan *ch, deadline_t dl, bool *gone, bool *waited)
 {

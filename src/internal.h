@@ -121,7 +121,7 @@ struct ipck_chan {
 	bool is_sock;        /* fd is a socket: send with MSG_NOSIGNAL */
 	bool is_bytes;       /* raw byte stream (FRAME_NONE on a pipe or stream socket) */
 	bool rd_block;       /* a pipe's read end is in blocking mode now (fdio.c) */
-	bool rd_dry;         /* the last non-blocking read found nothing (fdio.c) */
+	bool rd_dry;         /* the last stream receive had to wait: poll first (fdio.c) */
 	bool tx_only, rx_only; /* a one-way channel (raw fifo): the other call is -ENOTSUP */
 	int rcv_tmo;         /* SO_RCVTIMEO on a socket's fd now, ms, 0 none (fdio.c) */
 	signed char fds_dom; /* socket may carry descriptors: 1 yes, -1 no, 0 not asked (fdio.c) */
@@ -203,6 +203,9 @@ int ipck__watch_peer(ipck_chan *ch, pid_t pid);
 /* Sleep briefly for a polling back-off: attempt 0, 1, 2... grows to 1 ms. */
 void ipck__backoff(unsigned attempt, deadline_t dl);
 
+#ifndef RWF_NOSIGNAL
+#define RWF_NOSIGNAL 0x00000100   /* pwritev2: Linux 6.18 uapi, absent from older headers */
+#endif
 /* write(2) that cannot raise SIGPIPE in the caller; returns count or -errno. */
 ssize_t ipck__write_nosig(int fd, const struct iovec *iov, int iovcnt);
 ssize_t ipck__write_masked(int fd, const struct iovec *iov, int iovcnt);   /* its pre-6.18 way */

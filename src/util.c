@@ -120,12 +120,8 @@ void ipck__backoff(unsigned attempt, deadline_t dl)
 	nanosleep(&ts, NULL);
 }
 
-#ifndef RWF_NOSIGNAL
-#define RWF_NOSIGNAL 0x00000100   /* Linux 6.18 uapi, absent from older headers */
-#endif
-
-/* Does this kernel take RWF_NOSIGNAL?  0 not known yet, 1 yes, -1 no. */
-static _Atomic int nosig_flag;
+/* This kernel refused RWF_NOSIGNAL (before 6.18): mask SIGPIPE instead. */
+static _Atomic bool nosig_refused;
 
 /*
  * A write to a pipe or FIFO whose reader is gone raises SIGPIPE, and write(2)
@@ -157,15 +153,11 @@ ssize_t ipck__write_masked(int fd, const struct iovec *iov, int iovcnt)
 
 ssize_t ipck__write_nosig(int fd, const struct iovec *iov, int iovcnt)
 {
-	int known = atomic_load_explicit(&nosig_flag, memory_order_relaxed);
-	if (known >= 0) {
+	if (!atomic_load_explicit(&nosig_refused, memory_order_relaxed)) {
 		ssize_t n = pwritev2(fd, iov, iovcnt, -1, RWF_NOSIGNAL);
-		if (n >= 0 || errno != EOPNOTSUPP || known > 0) {
-			if (!known && n >= 0)
-				atomic_store_explicit(&nosig_flag, 1, memory_order_relaxed);
+		if (n >= 0 || errno != EOPNOTSUPP)   /* a pipe write has no other EOPNOTSUPP */
 			return n < 0 ? -errno : n;
-		}
-		atomic_store_explicit(&nosig_flag, -1, memory_order_relaxed);
+		atomic_store_explicit(&nosig_refused, true, memory_order_relaxed);
 	}
 	return ipck__write_masked(fd, iov, iovcnt);
 }

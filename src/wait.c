@@ -60,10 +60,10 @@ void ipck__ring_heavy_barrier(const struct ring *r)
 void ipck__ring_wake(struct ring *r, _Atomic uint32_t *word, unsigned idx)
 {
 	uint32_t w = atomic_exchange_explicit(word, 0, memory_order_relaxed);
-	if (w & WAIT_SLEEP)
+	if (w & WAIT_SLEEP) {
 		RSTAT(ST_WAKE);
-	if (w & WAIT_SLEEP)
 		r->w->wake(r, word, idx, r->mpmc);
+	}
 	if (w & WAIT_POLL)
 		ipck__ring_ring_bell(r);
 }

@@ -437,8 +437,7 @@ static int fifo_connect(ipck_chan *ch)
 	fifo_unlink_same(s2c, &b);
 	ipck__close_fd(ch->fd);
 	ipck__close_fd(ch->wfd);
-	ipck__close_fd(ch->peer_fd);
-	ch->fd = ch->wfd = ch->peer_fd = -1;
+	ch->fd = ch->wfd = -1;
 	return r;
 }
 
